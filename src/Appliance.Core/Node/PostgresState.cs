@@ -1,0 +1,41 @@
+using System.Collections.Immutable;
+
+namespace Appliance.Node;
+
+/// <summary>What the local PostgreSQL looks like right now: one probe, immutable.</summary>
+public sealed record PostgresState
+{
+    /// <summary>The data directory holds a cluster (PG_VERSION exists).</summary>
+    public bool DataDirInitialized { get; init; }
+    /// <summary>A postmaster for this data directory is alive (postmaster.pid names a live process).</summary>
+    public bool PostmasterRunning { get; init; }
+    public int? PostmasterPid { get; init; }
+    /// <summary>It answers queries (a connection and <c>SELECT</c> worked).</summary>
+    public bool Accepting { get; init; }
+    /// <summary><c>pg_is_in_recovery()</c>; null when not accepting.</summary>
+    public bool? InRecovery { get; init; }
+    public long? Timeline { get; init; }
+    /// <summary>Primary: <c>pg_current_wal_lsn()</c>. Replica: the larger of received and replayed.</summary>
+    public long? WalPosition { get; init; }
+    public long? ReceiveLsn { get; init; }
+    public long? ReplayLsn { get; init; }
+    public DateTimeOffset? ReplayTimestamp { get; init; }
+    /// <summary>The database system identifier (from pg_control), when the data directory is initialized.</summary>
+    public string? SystemId { get; init; }
+    public DateTimeOffset? PostmasterStartTime { get; init; }
+    public int? ServerVersion { get; init; }
+    /// <summary>The host:port this standby streams from (its primary_conninfo), when it is a standby.</summary>
+    public string? UpstreamHostPort { get; init; }
+    /// <summary>The WAL receiver is connected and streaming.</summary>
+    public bool Streaming { get; init; }
+    /// <summary><c>pg_stat_replication</c> on a primary.</summary>
+    public ImmutableArray<ReplicationRow> Replication { get; init; } = [];
+
+    public bool IsPrimary => Accepting && InRecovery == false;
+    public bool IsReplica => Accepting && InRecovery == true;
+}
+
+/// <summary>One row of <c>pg_stat_replication</c>.</summary>
+public sealed record ReplicationRow(
+    string Usename, string ApplicationName, string? ClientAddr, string State,
+    string SyncState, int SyncPriority, long? ReplayLsn);
