@@ -1,0 +1,209 @@
+using Appliance.Cluster;
+using Appliance.Node;
+
+namespace Appliance.Ha;
+
+/// <summary>
+/// The HA decision (Patroni's <c>ha.py</c> cascade) as a pure function: one observation in, one
+/// action and its reason out. No I/O, no clock: <c>now</c> is given. Safety rules come first: a
+/// primary that is not sure it holds the lease stops accepting writes before anything else.
+/// </summary>
+public static class Decider
+{
+    public static HaDecision Decide(Observation o, HaSettings s, DateTimeOffset now)
+    {
+        var pg = o.Postgres;
+        if (pg.IsPrimary)
+            return DecideAsPrimary(o, s);
+
+        if (o.Memory.ActionInProgress is { } busy)
+            return new(HaActionKind.None, $"{Describe(busy)} in progress");
+
+        if (!o.StoreReachable)
+            return new(HaActionKind.None, "cannot reach etcd; not a primary, so keeping the current state");
+
+        var c = o.Cluster;
+        if (c.Initialize is null)
+        {
+            return pg.DataDirInitialized
+                ? new(HaActionKind.AdoptExistingData, "the cluster is not initialized but this node has a data directory: claiming the cluster with it")
+                : new(HaActionKind.Bootstrap, "the cluster is not initialized: racing to bootstrap it");
+        }
+        if (c.Initialize.Length == 0)
+            return new(HaActionKind.None, "waiting for another node to finish bootstrapping the cluster");
+
+        if (pg.SystemId is { } sysid && sysid != c.Initialize)
+            return new(HaActionKind.None, $"the data directory belongs to another cluster (system identifier {sysid}, the cluster's is {c.Initialize}): not starting PostgreSQL");
+
+        if (!pg.DataDirInitialized)
+            return DecideClone(c);
+
+        if (!pg.PostmasterRunning)
+            return DecideStart(o, s, now);
+
+        if (!pg.Accepting)
+        {
+            if (c.Leader?.Name == s.MemberName && PrimaryStartTimedOut(o, s, now))
+                return new(HaActionKind.ReleaseLeader, $"PostgreSQL did not accept connections within primary_start_timeout ({s.PrimaryStartTimeout.TotalSeconds:0}s): releasing the leader key so a replica takes over");
+            return new(HaActionKind.None, "PostgreSQL is starting up");
+        }
+
+        return DecideAsReplica(o, s, now);
+    }
+
+    static HaDecision DecideAsPrimary(Observation o, HaSettings s)
+    {
+        // Invariant 1: a primary that cannot prove it holds the lease stops taking writes now, while
+        // the lease (renewed at most loop_wait + retry_timeout ago) has not expired yet.
+        if (!o.StoreReachable)
+            return new(HaActionKind.Demote, "cannot reach etcd within retry_timeout: demoting before the leader lease can expire");
+        switch (o.Lease)
+        {
+            case LeaseStatus.Failed:
+                return new(HaActionKind.Demote, "could not renew the leader lease within retry_timeout: demoting before it can expire");
+            case LeaseStatus.Lost:
+                return new(HaActionKind.Demote, $"the leader key is no longer ours{HolderSuffix(o.Cluster)}: demoting");
+            case LeaseStatus.StaleOwnKey:
+                return new(HaActionKind.TakeOverOwnKey, "the leader key names this node on the lease of an earlier run of this agent: taking it over");
+            case LeaseStatus.Renewed:
+                return o.Memory.ActionInProgress is { } busy
+                    ? new(HaActionKind.None, $"renewed the leader lease; {Describe(busy)} in progress")
+                    : new(HaActionKind.KeepLeading, "renewed the leader lease: no action, this node is the leader");
+        }
+
+        if (o.Memory.ActionInProgress is { } inProgress)
+            return new(HaActionKind.None, $"{Describe(inProgress)} in progress");
+        if (o.Cluster.Leader is { } other)
+            return new(HaActionKind.Demote, $"{other.Name} holds the leader key: demoting this primary to follow it");
+        if (o.Peers.FirstOrDefault(p => p.Reachable && p.InRecovery == false) is { } rival)
+            return new(HaActionKind.None, $"the leader key is free but {rival.Name} also runs as a primary: not taking the key");
+        return new(HaActionKind.AcquireAsPrimary, "the leader key is free and this node runs as the primary: taking the key");
+    }
+
+    static HaDecision DecideClone(ClusterSnapshot c)
+    {
+        // Prefer a running member tagged clonefrom (offloads the leader), else the leader.
+        var source = c.Members.FirstOrDefault(m => m.CloneFrom && m.IsRunning && m.Name != c.Leader?.Name && m.PostgresEndpoint is not null)
+            ?? (c.LeaderMember is { IsRunning: true, PostgresEndpoint: not null } l ? l : null);
+        return source is null
+            ? new(HaActionKind.None, c.Leader is null ? "no leader to clone from: waiting" : $"the leader {c.Leader.Name} is not running: waiting to clone")
+            : new(HaActionKind.Clone, $"the data directory is empty: cloning from {source.Name}", UpstreamOf(c.LeaderMember), source.Name);
+    }
+
+    static HaDecision DecideStart(Observation o, HaSettings s, DateTimeOffset now)
+    {
+        var c = o.Cluster;
+        if (c.Leader?.Name == s.MemberName)
+        {
+            switch (o.Lease)
+            {
+                case LeaseStatus.Renewed when PrimaryStartTimedOut(o, s, now):
+                    return new(HaActionKind.ReleaseLeader, $"PostgreSQL did not come back within primary_start_timeout ({s.PrimaryStartTimeout.TotalSeconds:0}s): releasing the leader key");
+                case LeaseStatus.Renewed:
+                    return new(HaActionKind.StartAsPrimary, "PostgreSQL is down while this node holds the leader key: restarting it as the primary");
+                case LeaseStatus.StaleOwnKey:
+                    return new(HaActionKind.ReleaseLeader, "the leader key of an earlier run of this agent is left while PostgreSQL is down: releasing it");
+                default:
+                    return new(HaActionKind.StartAsReplica, "PostgreSQL is down and the leader key is not ours: starting as a standby");
+            }
+        }
+        if (UpstreamOf(c.LeaderMember) is { } up)
+            return new(HaActionKind.StartAsReplica, $"PostgreSQL is down: starting it as a standby of the leader {up.Name}", up);
+        return new(HaActionKind.StartAsReplica, "PostgreSQL is down and there is no leader: starting it as a standby so this node can take part in the election");
+    }
+
+    static HaDecision DecideAsReplica(Observation o, HaSettings s, DateTimeOffset now)
+    {
+        var c = o.Cluster;
+        var pg = o.Postgres;
+        if (c.Leader?.Name == s.MemberName)
+        {
+            return o.Lease switch
+            {
+                LeaseStatus.Renewed => new(HaActionKind.Promote, "this node holds the leader key but runs as a standby: promoting"),
+                LeaseStatus.StaleOwnKey => new(HaActionKind.ReleaseLeader, "the leader key of an earlier run of this agent is left while this node is a standby: releasing it"),
+                _ => new(HaActionKind.None, "the leader key could not be renewed: staying a standby"),
+            };
+        }
+
+        if (c.Leader is { } leader)
+        {
+            if (UpstreamOf(c.LeaderMember) is not { } up)
+                return new(HaActionKind.None, $"the leader {leader.Name} has published no member key yet: waiting");
+            if (o.Memory.ConfiguredUpstream != up)
+                return new(HaActionKind.Follow, $"following the new leader {up.Name}", up);
+            if (o.Memory.NotStreamingSince is { } since && now - since > s.Ttl
+                && c.LeaderMember?.Data.Timeline is long leaderTl && pg.Timeline is long myTl && myTl < leaderTl)
+            {
+                return new(HaActionKind.Reclone,
+                    $"not streaming from {up.Name} for {(now - since).TotalSeconds:0}s and on timeline {myTl} behind the leader's {leaderTl}: the data has diverged, cloning again", up, up.Name);
+            }
+            return new(HaActionKind.None, pg.Streaming ? $"no action: streaming from the leader {up.Name}" : $"no action: waiting to stream from the leader {up.Name}");
+        }
+
+        return DecideRace(o, s);
+    }
+
+    /// <summary>The leader key is free: race only if this node is the healthiest candidate (Patroni's <c>_is_healthiest_node</c>).</summary>
+    static HaDecision DecideRace(Observation o, HaSettings s)
+    {
+        var c = o.Cluster;
+        var pg = o.Postgres;
+        if (!s.CanBePromoted)
+            return new(HaActionKind.None, "the leader key is free but this node is tagged nofailover (or failover_priority 0): not racing");
+        var mine = pg.WalPosition ?? 0;
+        if (c.LastLsn is long last && last - mine > s.MaximumLagOnFailover)
+            return new(HaActionKind.None, $"the leader key is free but this node lags {last - mine} bytes behind the last known primary position, more than maximum_lag_on_failover ({s.MaximumLagOnFailover})");
+        if (ClusterTimeline(c) is long clusterTl && pg.Timeline is long myTl && myTl < clusterTl)
+            return new(HaActionKind.None, $"the leader key is free but this node's timeline {myTl} is behind the cluster's {clusterTl}");
+        foreach (var p in o.Peers)
+        {
+            if (!p.Reachable || p.NoFailover || p.Name == s.MemberName) continue;
+            if (p.InRecovery == false)
+                return new(HaActionKind.None, $"the leader key is free but {p.Name} still runs as a primary: not racing");
+            if (p.WalPosition is long theirs && theirs > mine)
+                return new(HaActionKind.None, $"the leader key is free but {p.Name} has received more WAL ({theirs} > {mine}): leaving it the race");
+            if (p.WalPosition == mine && p.FailoverPriority > s.FailoverPriority)
+                return new(HaActionKind.None, $"the leader key is free; {p.Name} is as advanced and has a higher failover_priority: leaving it the race");
+        }
+        return new(HaActionKind.AcquireAndPromote, $"the leader key is free and this node is the most advanced candidate (WAL {mine}): taking the key and promoting");
+    }
+
+    /// <summary>The next memory: the timers the decider reads, advanced by what this cycle saw.</summary>
+    public static AgentMemory Remember(AgentMemory m, Observation o, HaSettings s, DateTimeOffset now)
+    {
+        var pg = o.Postgres;
+        var iLead = o.Cluster.Leader?.Name == s.MemberName && o.Lease == LeaseStatus.Renewed;
+        var primaryDown = iLead && !pg.Accepting;
+        var followsOther = pg.IsReplica && o.Cluster.Leader is { } l && l.Name != s.MemberName;
+        var notStreaming = followsOther && !pg.Streaming;
+        return m with
+        {
+            PrimaryDownSince = primaryDown ? m.PrimaryDownSince ?? now : null,
+            NotStreamingSince = notStreaming ? m.NotStreamingSince ?? now : null,
+        };
+    }
+
+    static bool PrimaryStartTimedOut(Observation o, HaSettings s, DateTimeOffset now)
+        => o.Memory.PrimaryDownSince is { } since && now - since > s.PrimaryStartTimeout;
+
+    static Upstream? UpstreamOf(Member? m)
+        => m?.PostgresEndpoint is { } ep ? new Upstream(m.Name, ep.Host, ep.Port) : null;
+
+    static string HolderSuffix(ClusterSnapshot c) => c.Leader is { } l ? $" ({l.Name} holds it)" : "";
+
+    /// <summary>The newest timeline the cluster has reached: the leader's, else one past the last history entry.</summary>
+    static long? ClusterTimeline(ClusterSnapshot c)
+        => c.LeaderMember?.Data.Timeline ?? (HistoryParser.LastTimeline(c.HistoryJson) is long t ? t + 1 : null);
+
+    static string Describe(HaActionKind k) => k switch
+    {
+        HaActionKind.Bootstrap => "bootstrap",
+        HaActionKind.Clone or HaActionKind.Reclone => "cloning",
+        HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica => "starting PostgreSQL",
+        HaActionKind.Promote or HaActionKind.AcquireAndPromote => "promotion",
+        HaActionKind.Demote => "demotion",
+        HaActionKind.Follow => "changing the upstream",
+        _ => k.ToString(),
+    };
+}
