@@ -1,1 +1,79 @@
+using System.Runtime.InteropServices;
+using Appliance.Agent;
+using Appliance.Agent.Api;
+using Appliance.Agent.Ha;
+using Appliance.Agent.Metrics;
+using Appliance.Configuration;
+using Appliance.Etcd;
+using Appliance.Ha;
+using Appliance.Postgres;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+// appliance-agent: the composition root of the database-node agent. Everything else is a library.
+var cli = CommandLine.Parse(args);
+if (cli.Error is { } usage)
+{
+    await Console.Error.WriteLineAsync(usage);
+    return 2;
+}
+if (cli.Command == "version")
+{
+    Console.WriteLine($"appliance-agent {MemberPublisher.Version}");
+    return 0;
+}
+
+var files = ConfigLoader.Resolve(cli.ConfigPath, Environment.GetEnvironmentVariable("APPLIANCE_CONFIG"));
+var loaded = ConfigLoader.Load(files);
+if (!loaded.IsValid)
+{
+    foreach (var e in loaded.Errors) await Console.Error.WriteLineAsync(e.ToString());
+    await Console.Error.WriteLineAsync($"{loaded.Errors.Count} configuration error(s); nothing was started.");
+    return 2;
+}
+var config = loaded.Config!;
+if (cli.Command == "check-config")
+{
+    Console.Write(ConfigPrinter.Render(config));
+    return 0;
+}
+
+var time = TimeProvider.System;
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+    o.UseUtcTimestamp = true;
+});
+builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+builder.WebHost.UseUrls($"http://{config.Restapi.Listen}");
+var app = builder.Build();
+var logs = app.Services.GetRequiredService<ILoggerFactory>();
+
+var settings = HaSettings.From(config);
+var state = new AgentState();
+var metrics = new AgentMetrics(config.Cluster.Scope, settings.Ttl, state, time);
+var publisher = new MemberPublisher(config);
+await using var store = EtcdClusterStore.Create(config.Etcd, config.Cluster, config.Node.Name, config.Agent.Ttl, time, logs.CreateLogger<EtcdClusterStore>());
+var postgres = new PostgresController(config.Postgresql, config.Node.Name, time, logs.CreateLogger<PostgresController>());
+using var peerHttp = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1) });
+var runner = new ActionRunner(settings, config, store, postgres, metrics, time, logs.CreateLogger<ActionRunner>());
+var loop = new HaLoop(settings, store, postgres, new PeerClient(peerHttp), runner, publisher, state, metrics, time, logs.CreateLogger<HaLoop>());
+new RestApi(config, state, new ProbeCache(postgres, time), metrics, time, publisher).Map(app);
+
+using var stop = new CancellationTokenSource();
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+var log = logs.CreateLogger("appliance-agent");
+log.Info($"appliance-agent {MemberPublisher.Version}: member {config.Node.Name} of {config.Cluster.Namespace.TrimEnd('/')}/{config.Cluster.Scope}, REST API on {config.Restapi.Listen}");
+await app.StartAsync();
+await loop.RunAsync(stop.Token);
+await loop.ShutdownAsync();
+await app.StopAsync();
+log.Info("stopped");
 return 0;

@@ -1,1 +1,24 @@
-return 0;
+using Appliance.Lab;
+
+// appliance-lab: runs the appliance on this machine. `demo` is the README's main job.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+{
+    c.Cancel = true;
+    stop.Cancel();
+});
+
+var command = args.FirstOrDefault() ?? "demo";
+switch (command)
+{
+    case "demo":
+        return await Demo.RunAsync(Repo.Root(), Console.Out, stop.Token);
+    default:
+        await Console.Error.WriteLineAsync($"unknown command '{command}'. Commands: demo");
+        return 2;
+}

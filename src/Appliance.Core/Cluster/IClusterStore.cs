@@ -33,6 +33,15 @@ public interface IClusterStore : IAsyncDisposable
     /// </summary>
     Task<bool> RenewLeaderAsync(CancellationToken ct);
 
+    /// <summary>The id of this node's lease, 0 before the first write (to tell our key from one left by an earlier run).</summary>
+    long LeaseId { get; }
+
+    /// <summary>
+    /// Moves a leader key that names this member but hangs on an earlier run's lease onto the current
+    /// lease, only if it is still exactly what was seen (compare on <see cref="LeaderLock.ModRevision"/>).
+    /// </summary>
+    Task<bool> TakeOverLeaderAsync(LeaderLock seen, CancellationToken ct);
+
     /// <summary>Deletes the leader key only if it names this member (compare-and-delete). True if deleted.</summary>
     Task<bool> ReleaseLeaderAsync(CancellationToken ct);
 
