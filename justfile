@@ -1,0 +1,33 @@
+# Appliance: a PostgreSQL high-availability appliance. `just --list` shows the recipes.
+# The README's two commands are `npx --yes rust-just demo` and `npx --yes rust-just test`.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export DOTNET_CLI_TELEMETRY_OPTOUT := "1"
+export DOTNET_NOLOGO := "1"
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := "1"
+
+# Install what this machine lacks (Debian packages; NuGet packages come with the build).
+setup:
+    ./scripts/setup.sh
+
+# Build everything (JIT), warnings as errors.
+build: setup
+    dotnet build Appliance.sln -c Debug
+
+# Publish the Native AOT binaries into artifacts/bin, one at a time (each peaks near 1.2 GB).
+publish: setup
+    dotnet publish src/Appliance.Agent/Appliance.Agent.csproj -c Release -o artifacts/bin -p:DebugType=none
+    ls -l artifacts/bin/appliance-agent
+
+# Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control, three-node clusters.
+test: build
+    ./scripts/test.sh
+
+# The main job: a three-node cluster on this machine, shown and left running until Ctrl-C.
+demo: publish
+    dotnet run --project src/Appliance.Lab -c Release -- demo
+
+# The failover benchmark (recorded in bench/README.md).
+bench-failover runs="5": publish
+    dotnet run --project bench/Appliance.Bench -c Release -- failover --runs {{runs}}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks for building, testing and running the demo.
+# Idempotent: installs only missing packages, so a second run takes a second.
+set -euo pipefail
+
+packages=(
+  postgresql-15        # the database the agent runs (binaries in /usr/lib/postgresql/15/bin)
+  etcd-server          # the cluster store (etcd 3.4)
+  etcd-client          # etcdctl, for looking at the keys
+  patroni              # the real patronictl, for the compatibility tests
+  clang zlib1g-dev binutils   # the Native AOT toolchain
+  util-linux           # setpriv: PostgreSQL runs as the postgres user when the agent is root
+  iproute2 nftables    # namespaces and partitions in the lab
+  procps curl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Debian's packages start a default PostgreSQL cluster and an etcd service; we run our own.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The packaged services are not ours: stop them if a service manager started them (no-op in containers).
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --now etcd postgresql patroni >/dev/null 2>&1 || true
+fi
+echo "setup: ok (PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}'), $(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /'))"
