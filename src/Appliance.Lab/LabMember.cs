@@ -12,6 +12,8 @@ public sealed class LabMember
     public string AgentLog => Path.Combine(Dir, "agent.log");
     public string ApiUrl => $"http://127.0.0.1:{ApiPort}";
     public ChildProcess? Agent { get; internal set; }
+    /// <summary>This member's path to etcd, when the lab relays it (<see cref="LabOptions.RelayEtcd"/>).</summary>
+    public TcpRelay? EtcdRelay { get; internal set; }
 
     /// <summary>The postmaster's PID from <c>postmaster.pid</c>, when it runs.</summary>
     public int? PostmasterPid

@@ -16,6 +16,8 @@ public sealed record LabOptions
     public int PrimaryStartTimeout { get; init; } = 60;
     public string SuperuserPassword { get; init; } = "appliance-demo-superuser";
     public string ReplicationPassword { get; init; } = "appliance-demo-replication";
+    /// <summary>Put a <see cref="TcpRelay"/> between each agent and etcd, so a test can cut one node off the store.</summary>
+    public bool RelayEtcd { get; init; }
     /// <summary>Extra TOML appended to one member's configuration (by name), e.g. tags.</summary>
     public IReadOnlyDictionary<string, string> ExtraToml { get; init; } = new Dictionary<string, string>();
 }

@@ -47,6 +47,7 @@ public sealed class LocalCluster : IAsyncDisposable
             await etcd.StartAsync(TimeSpan.FromSeconds(30), ct);
             foreach (var m in members)
             {
+                if (o.RelayEtcd) m.EtcdRelay = new TcpRelay(etcd.ClientPort);
                 Directory.CreateDirectory(m.Dir);
                 File.SetUnixFileMode(m.Dir, (UnixFileMode)0b111_101_101);
                 await File.WriteAllTextAsync(m.ConfigPath, cluster.ConfigFor(m), ct);
@@ -69,7 +70,8 @@ public sealed class LocalCluster : IAsyncDisposable
         sb.AppendLine($"# written by the Appliance lab for {m.Name}");
         sb.AppendLine("[node]").AppendLine($"name = \"{m.Name}\"").AppendLine("address = \"127.0.0.1\"");
         sb.AppendLine("[cluster]").AppendLine($"scope = \"{Options.Scope}\"").AppendLine($"namespace = \"{Options.Namespace}\"");
-        sb.AppendLine("[etcd]").AppendLine($"endpoints = [\"{Etcd.Endpoint}\"]");
+        var etcd = m.EtcdRelay is { } relay ? $"http://127.0.0.1:{relay.Port}" : Etcd.Endpoint;
+        sb.AppendLine("[etcd]").AppendLine($"endpoints = [\"{etcd}\"]");
         sb.AppendLine("[agent]").AppendLine($"ttl = {Options.Ttl}").AppendLine($"loop_wait = {Options.LoopWait}")
             .AppendLine($"retry_timeout = {Options.RetryTimeout}").AppendLine($"primary_start_timeout = {Options.PrimaryStartTimeout}");
         sb.AppendLine("[postgresql]").AppendLine($"data_dir = \"{m.DataDir}\"").AppendLine("listen = \"127.0.0.1\"").AppendLine($"port = {m.PgPort}");
@@ -166,6 +168,8 @@ public sealed class LocalCluster : IAsyncDisposable
                 if (Directory.Exists($"/proc/{pid}")) _ = LibC.kill(pid, LibC.SIGKILL);
             }
         }
+        foreach (var m in Members)
+            if (m.EtcdRelay is { } relay) await relay.DisposeAsync();
         await Etcd.DisposeAsync();
         _http.Dispose();
         try { Directory.Delete(Options.Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Appliance.Lab;
+using Appliance.TestKit;
+using Tmds.Linux;
+
+namespace Appliance.Cluster.Tests;
+
+/// <summary>
+/// Runbooks with deadlines, each on a cluster of its own (ttl 10, loop_wait 2, retry_timeout 4).
+/// Deadlines are generous; what is asserted is who is primary, who follows whom, and that two
+/// nodes never take writes at once.
+/// </summary>
+public sealed class FailoverTests
+{
+    static readonly TimeSpan Failover = TimeSpan.FromSeconds(90);
+    static readonly TimeSpan Rejoin = TimeSpan.FromSeconds(180);
+
+    [Fact]
+    public async Task Leader_crash_promotes_a_replica_the_other_follows_and_the_old_node_rejoins_on_the_new_timeline()
+    {
+        await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("crash"));
+        var old = await c.WaitForPrimaryAsync("a primary", Failover);
+        await c.ExecAsync(old.Name, "CREATE TABLE before_crash(v int); INSERT INTO before_crash VALUES (42)");
+
+        c.SignalAgent(old.Name, LibC.SIGKILL);
+        c.KillPostgres(old.Name, LibC.SIGKILL);
+
+        var promoted = await c.WaitForPrimaryAsync("a replica is promoted", Failover, p => p != old);
+        Assert.Equal(2, await TimelineAsync(c, promoted.Name));
+        var third = c.Members.Single(m => m != old && m != promoted);
+        await Wait.UntilAsync($"{third.Name} streams from {promoted.Name}",
+            async () => await StreamsFromAsync(c, promoted.Name, third.Name), Failover);
+        Assert.Equal(42, await c.ScalarAsync<int>(promoted.Name, "SELECT v FROM before_crash"));
+
+        c.StartAgent(old.Name);
+        await Wait.UntilAsync($"{old.Name} rejoins as a replica of {promoted.Name}",
+            async () => await StreamsFromAsync(c, promoted.Name, old.Name), Rejoin);
+        Assert.True(await c.ScalarAsync<bool>(old.Name, "SELECT pg_is_in_recovery()"));
+        Assert.Equal(await TimelineAsync(c, promoted.Name), await TimelineAsync(c, old.Name));
+        Assert.Equal(promoted, await c.PrimaryAsync());
+    }
+
+    [Fact]
+    public async Task Clean_stop_of_the_leader_agent_releases_the_key_at_once()
+    {
+        await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("clean"));
+        var old = await c.WaitForPrimaryAsync("a primary", Failover);
+
+        c.SignalAgent(old.Name, LibC.SIGTERM);
+        Assert.True(await old.Agent!.WaitForExitAsync(TimeSpan.FromSeconds(60)), "the agent exits on SIGTERM");
+
+        // With the lease still alive for up to ttl, only a release can have removed our name already.
+        Assert.NotEqual(old.Name, await LeaderKeyAsync(c));
+        Assert.Null(old.PostmasterPid);
+        var promoted = await c.WaitForPrimaryAsync("a replica takes over", Failover, p => p != old);
+        Assert.NotEqual(old, promoted);
+    }
+
+    [Fact]
+    public async Task Leader_cut_off_from_etcd_stops_taking_writes_and_follows_the_new_leader_after_healing()
+    {
+        var options = ClusterFactory.Options("cut") with { RelayEtcd = true };
+        await using var c = await ClusterFactory.StartHealthyAsync(options);
+        var old = await c.WaitForPrimaryAsync("a primary", Failover);
+
+        using var watch = new SplitBrainWatch(c);
+        var cutAt = Stopwatch.StartNew();
+        old.EtcdRelay!.Cut();
+
+        await Wait.UntilAsync($"{old.Name} stops accepting writes", async () => !await c.AcceptsWritesAsync(old.Name),
+            TimeSpan.FromSeconds(options.Ttl + options.LoopWait));
+        var demotedAfter = cutAt.Elapsed;
+        var promoted = await c.WaitForPrimaryAsync("another node is promoted", Failover, p => p != old);
+        Assert.True(demotedAfter < TimeSpan.FromSeconds(options.Ttl + options.LoopWait), $"demoted after {demotedAfter}");
+
+        old.EtcdRelay.Heal();
+        await Wait.UntilAsync($"{old.Name} follows {promoted.Name} after the partition heals",
+            async () => await StreamsFromAsync(c, promoted.Name, old.Name), Rejoin);
+        Assert.Equal(promoted.Name, await LeaderKeyAsync(c));
+        Assert.Equal(0, watch.Stop());
+    }
+
+    static async Task<long> TimelineAsync(LocalCluster c, string member)
+        => await c.ScalarAsync<int>(member, "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT received_tli FROM pg_stat_wal_receiver) ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END");
+
+    static async Task<bool> StreamsFromAsync(LocalCluster c, string primary, string replica)
+        => await c.ScalarAsync<long>(primary, $"SELECT count(*) FROM pg_stat_replication WHERE application_name = '{replica}' AND state = 'streaming'") == 1;
+
+    /// <summary>The leader key's value, read with etcdctl.</summary>
+    static async Task<string> LeaderKeyAsync(LocalCluster c)
+    {
+        var psi = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { $"--endpoints={c.Etcd.Endpoint}", "get", $"{c.Options.Namespace}/{c.Options.Scope}/leader", "--print-value-only" })
+            psi.ArgumentList.Add(a);
+        psi.Environment["ETCDCTL_API"] = "3";
+        using var p = Process.Start(psi)!;
+        var value = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.Equal(0, p.ExitCode);
+        return value.Trim();
+    }
+}
