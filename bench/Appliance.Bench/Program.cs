@@ -1,0 +1,16 @@
+using Appliance.Bench;
+using Appliance.Lab;
+
+// appliance-bench: measurements recorded in bench/README.md.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+var command = args.FirstOrDefault();
+var runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(5);
+switch (command)
+{
+    case "failover":
+        return await FailoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
+    default:
+        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--runs N]");
+        return 2;
+}
