@@ -58,6 +58,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
     private string? _leaderSeen;     // holder of the leader key as last seen (snapshot or watch)
     private (string Value, long Lease)? _ownMemberSeen; // this member's key in the last snapshot
     private int _disposed;
+    private int _watching;
 
     private EtcdClusterStore(EtcdSection etcd, ClusterSection cluster, string memberName, int ttlSeconds, TimeProvider time, ILogger? log)
     {
@@ -103,6 +104,8 @@ public sealed partial class EtcdClusterStore : IClusterStore
     public long LeaseId => Volatile.Read(ref _lease);
     /// <summary>Member keys that <see cref="LoadAsync"/> skipped because their value was not a member's JSON (a counter).</summary>
     public long BadMemberValues => Interlocked.Read(ref _badMemberValues);
+    /// <summary>True while the prefix watch is registered with etcd (false before it is, and after it failed until it is again).</summary>
+    public bool IsWatching => Volatile.Read(ref _watching) == 1;
 
     public async Task<ClusterSnapshot> LoadAsync(CancellationToken ct)
     {
@@ -440,7 +443,14 @@ public sealed partial class EtcdClusterStore : IClusterStore
                         break;
                     }
                     if (r.Canceled) throw new RpcException(new Status(StatusCode.Unavailable, $"etcd cancelled the watch: {r.CancelReason}"));
-                    if (r.Created && next == 0) next = r.Header.Revision + 1;
+                    if (r.Created)
+                    {
+                        Volatile.Write(ref _watching, 1);
+                        // Started from "now" after a snapshot was read at an older revision: whatever
+                        // changed in between is unseen, so wake the loop once to read again.
+                        if (next == 0 && Volatile.Read(ref _lastLoadRevision) is > 0 and var l && l < r.Header.Revision) _changes.Set();
+                        if (next == 0) next = r.Header.Revision + 1;
+                    }
                     var wake = false;
                     foreach (var e in r.Events)
                     {
@@ -458,6 +468,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
             {
                 if (_log is not null) LogWatchFailed(_log, e.Message);
             }
+            Volatile.Write(ref _watching, 0);
             try
             {
                 await Task.Delay(WatchRetryDelay, _time, stop);

@@ -14,7 +14,9 @@ public sealed class EtcdServer : IDisposable
 {
     public const string Binary = "/usr/bin/etcd";
 
-    private readonly TempDir _dir = new("appl-etcd");
+    // TempDir cuts its name to 48 characters and throws when it is shorter: this prefix is long enough
+    // for any PID and still leaves 20+ random hex digits.
+    private readonly TempDir _dir = new("appl-etcdserver-data");
     private readonly int _clientPort;
     private readonly int _peerPort;
     private readonly object _gate = new();
