@@ -30,7 +30,7 @@ public static class FailoverBench
             var gaps = new List<double>();
             var options = new LabOptions
             {
-                Root = Path.Combine(Path.GetTempPath(), $"appl-bench-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]),
+                Root = Path.Combine(Path.GetTempPath(), $"appl-bench-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"),
                 Agent = agent, Scope = "bench", Ttl = profile.Ttl, LoopWait = profile.LoopWait, RetryTimeout = profile.RetryTimeout,
             };
             await using var cluster = await LocalCluster.StartAsync(options, ct);

@@ -161,8 +161,12 @@ public sealed partial class EtcdClusterStore : IClusterStore
         };
     }
 
-    public async Task<bool> TryStartInitializeAsync(CancellationToken ct)
-        => (await TxnAsync(Absent(Keys.Initialize), Put(Keys.Initialize, ""), ct)).Succeeded;
+    /// <summary>
+    /// The "" claim hangs on this node's lease: if the winner dies during initdb the claim expires with it
+    /// and another node can bootstrap, instead of every node waiting for ever.
+    /// </summary>
+    public Task<bool> TryStartInitializeAsync(CancellationToken ct)
+        => WithLeaseAsync(async lease => (await TxnAsync([Absent(Keys.Initialize)], [PutOp(ByteString.CopyFromUtf8(Keys.Initialize), ByteString.Empty, lease)], ct)).Succeeded, ct);
 
     public async Task<bool> CompleteInitializeAsync(string systemId, CancellationToken ct)
         => (await TxnAsync(ValueIs(Keys.Initialize, ""), Put(Keys.Initialize, systemId), ct)).Succeeded;
@@ -193,6 +197,15 @@ public sealed partial class EtcdClusterStore : IClusterStore
         var r = await TxnAsync(compare, [new RequestOp { RequestRange = new RangeRequest { Key = _leaderKey, CountOnly = true } }], ct);
         return r.Succeeded;
     }
+
+    public Task<bool> TakeOverLeaderAsync(LeaderLock seen, CancellationToken ct)
+        => WithLeaseAsync(async lease =>
+        {
+            var compare = new[] { ValueIs(_leaderKey, _memberName), ModRevisionIs(_leaderKey, seen.ModRevision) };
+            var won = (await TxnAsync(compare, [PutOp(_leaderKey, _memberName, lease)], ct)).Succeeded;
+            if (won) Volatile.Write(ref _leaderSeen, MemberName);
+            return won;
+        }, ct);
 
     public async Task<bool> ReleaseLeaderAsync(CancellationToken ct)
         => (await TxnAsync([ValueIs(_leaderKey, _memberName)], [new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = _leaderKey } }], ct)).Succeeded;
@@ -353,6 +366,14 @@ public sealed partial class EtcdClusterStore : IClusterStore
         Target = Compare.Types.CompareTarget.Value,
         Result = Compare.Types.CompareResult.Equal,
         Value = value,
+    };
+
+    private static Compare ModRevisionIs(ByteString key, long revision) => new()
+    {
+        Key = key,
+        Target = Compare.Types.CompareTarget.Mod,
+        Result = Compare.Types.CompareResult.Equal,
+        ModRevision = revision,
     };
 
     private static Compare LeaseIs(ByteString key, long lease) => new()

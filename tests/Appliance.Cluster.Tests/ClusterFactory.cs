@@ -9,7 +9,7 @@ public static class ClusterFactory
     /// <summary>ttl 10, loop_wait 2, retry_timeout 4: the fastest timings that keep loop_wait + 2 x retry_timeout within ttl.</summary>
     public static LabOptions Options(string name) => new()
     {
-        Root = Path.Combine(Path.GetTempPath(), $"appl-ct-{name}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..60]),
+        Root = Path.Combine(Path.GetTempPath(), $"appl-ct-{name}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}"),
         Agent = AgentCommand.Locate(Repo.Root(AppContext.BaseDirectory), preferPublished: false),
         Scope = $"ct-{name}",
         Ttl = 10,

@@ -71,6 +71,38 @@ public sealed class EtcdClusterStoreTests(EtcdTestCluster etcd) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_restarted_agent_takes_over_its_own_key_only_if_it_is_unchanged()
+    {
+        var scope = EtcdTestCluster.NewScope();
+        await using var before = etcd.Store(scope, "a");
+        Assert.True(await before.TryAcquireLeaderAsync(Ct));
+        // The agent restarts: a new store, a new lease; the key still hangs on the old one.
+        await using var after = etcd.Store(scope, "a");
+        await after.TouchMemberAsync(Data("a", "master"), Ct);
+        var seen = (await after.LoadAsync(Ct)).Leader!;
+        Assert.NotEqual(after.LeaseId, seen.LeaseId);
+        Assert.False(await after.RenewLeaderAsync(Ct));
+
+        Assert.False(await after.TakeOverLeaderAsync(seen with { ModRevision = seen.ModRevision - 1 }, Ct));
+        Assert.True(await after.TakeOverLeaderAsync(seen, Ct));
+        Assert.Equal(after.LeaseId, await etcd.LeaseOfAsync($"/service/{scope}/leader"));
+        Assert.True(await after.RenewLeaderAsync(Ct));
+        // What was seen is now stale: a second take-over with it fails.
+        Assert.False(await after.TakeOverLeaderAsync(seen, Ct));
+    }
+
+    [Fact]
+    public async Task A_bootstrap_claim_dies_with_the_claimants_lease()
+    {
+        var scope = EtcdTestCluster.NewScope();
+        await using var a = etcd.Store(scope, "a", ttl: 5);
+        Assert.True(await a.TryStartInitializeAsync(Ct));
+        Assert.Equal(a.LeaseId, await etcd.LeaseOfAsync($"/service/{scope}/initialize"));
+        Assert.True(await a.CompleteInitializeAsync("42", Ct));
+        Assert.Equal(0, await etcd.LeaseOfAsync($"/service/{scope}/initialize"));
+    }
+
+    [Fact]
     public async Task Renew_without_a_lease_is_false()
     {
         await using var a = etcd.Store(EtcdTestCluster.NewScope(), "a");

@@ -14,7 +14,7 @@ public interface IClusterStore : IAsyncDisposable
     /// <summary>Reads every key of the cluster in one range read: a consistent snapshot.</summary>
     Task<ClusterSnapshot> LoadAsync(CancellationToken ct);
 
-    /// <summary>The bootstrap race: creates <c>initialize</c> = "" only if it is absent (atomic). True if this call won.</summary>
+    /// <summary>The bootstrap race: creates <c>initialize</c> = "" on this node's lease only if it is absent (atomic). True if this call won.</summary>
     Task<bool> TryStartInitializeAsync(CancellationToken ct);
 
     /// <summary>After initdb: sets <c>initialize</c> to the system identifier, only if it still holds "".</summary>
@@ -61,8 +61,10 @@ public interface IClusterStore : IAsyncDisposable
     Task WriteStatusAsync(long optime, CancellationToken ct);
 
     /// <summary>
-    /// Waits until a key of the cluster changes (a watch on the prefix) or the timeout passes.
-    /// True when woken by a change. Changes seen since the last call count.
+    /// Waits until a key that should wake the HA loop changes (a watch on the prefix) or the timeout
+    /// passes: <c>leader</c>, <c>config</c>, <c>failover</c>, <c>initialize</c>, <c>sync</c>, and
+    /// <c>status</c> while another node leads; member keys do not, or every node's own refresh would
+    /// wake its loop. True when woken by a change. Changes seen since the last call count.
     /// </summary>
     Task<bool> WaitForChangeAsync(TimeSpan timeout, CancellationToken ct);
 }
