@@ -83,6 +83,9 @@ internal static class ConfigText
 
     public static ConfigResult Load(params (string FileName, string Text)[] files) => ConfigLoader.LoadFromText(files);
 
+    /// <summary><see cref="Minimal"/> as <c>appliance.toml</c>, then <paramref name="dropIn"/> as <c>over.toml</c>.</summary>
+    public static ConfigResult Over(string dropIn) => Load(("appliance.toml", Minimal), ("over.toml", dropIn));
+
     public static ApplianceConfig LoadValid(params (string FileName, string Text)[] files)
     {
         var result = ConfigLoader.LoadFromText(files);
