@@ -14,6 +14,7 @@ public static class ConfigPrinter
     public static string Render(ApplianceConfig config)
     {
         var writer = new TomlWriter();
+        writer.Comment($"The effective configuration: every file merged, defaults included, secrets shown as {Mask}.");
         ConfigSchema.Root.Render(config, "", writer);
         return writer.ToString();
     }

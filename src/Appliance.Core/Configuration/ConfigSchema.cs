@@ -15,15 +15,15 @@ internal static class ConfigSchema
     private static readonly Int32Kind AtLeast0 = new(0);
     private static readonly Int32Kind AtLeast1 = new(1);
 
-    private static readonly TableSpec<NodeSection> Node = new("[node]: who this node is",
+    private static readonly TableSpec<NodeSection> Node = new("who this node is",
         Value<NodeSection, string>("name", "the member name, unique in the cluster; required", new StringKind(ConfigChecks.Name), s => s.Name, (s, v) => s with { Name = v }),
         Value<NodeSection, string>("address", "the address other nodes reach this node at; the default host of the connect addresses", new StringKind(ConfigChecks.NotEmpty), s => s.Address, (s, v) => s with { Address = v }));
 
-    private static readonly TableSpec<ClusterSection> Cluster = new("[cluster]: which cluster this node belongs to",
+    private static readonly TableSpec<ClusterSection> Cluster = new("which cluster this node belongs to",
         Value<ClusterSection, string>("scope", "the cluster name; keys live under /namespace/scope/; required", new StringKind(ConfigChecks.Name), s => s.Scope, (s, v) => s with { Scope = v }),
         Value<ClusterSection, string>("namespace", "the etcd key prefix", new StringKind(ConfigChecks.NotEmpty), s => s.Namespace, (s, v) => s with { Namespace = v }));
 
-    private static readonly TableSpec<EtcdSection> Etcd = new("[etcd]: where the cluster store is",
+    private static readonly TableSpec<EtcdSection> Etcd = new("where the cluster store is",
         Value<EtcdSection, IReadOnlyList<string>>("endpoints", "etcd v3 client URLs, http://host:port or https://host:port", new StringListKind(1, ConfigChecks.EndpointUrl), s => s.Endpoints, (s, v) => s with { Endpoints = v }),
         Value<EtcdSection, string?>("username", "etcd user, when authentication is on", OptionalString, s => s.Username, (s, v) => s with { Username = v }),
         Value<EtcdSection, string?>("password", "etcd password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }),
@@ -31,18 +31,18 @@ internal static class ConfigSchema
         Value<EtcdSection, string?>("cert_file", "client certificate for mutual TLS; needs key_file", OptionalString, s => s.CertFile, (s, v) => s with { CertFile = v }),
         Value<EtcdSection, string?>("key_file", "key of cert_file", OptionalString, s => s.KeyFile, (s, v) => s with { KeyFile = v }));
 
-    private static readonly TableSpec<AgentSection> Agent = new("[agent]: the HA loop's timings, in seconds; loop_wait + 2 * retry_timeout <= ttl",
+    private static readonly TableSpec<AgentSection> Agent = new("the HA loop's timings, in seconds; loop_wait + 2 * retry_timeout <= ttl",
         Value<AgentSection, int>("ttl", "lifetime of the leader lease", new Int32Kind(5), s => s.Ttl, (s, v) => s with { Ttl = v }),
         Value<AgentSection, int>("loop_wait", "pause between HA cycles", AtLeast1, s => s.LoopWait, (s, v) => s with { LoopWait = v }),
         Value<AgentSection, int>("retry_timeout", "how long an etcd or PostgreSQL operation may take before it counts as failed", AtLeast1, s => s.RetryTimeout, (s, v) => s with { RetryTimeout = v }),
         Value<AgentSection, long>("maximum_lag_on_failover", "bytes a replica may lag and still be promoted", new Int64Kind(0), s => s.MaximumLagOnFailover, (s, v) => s with { MaximumLagOnFailover = v }),
         Value<AgentSection, int>("primary_start_timeout", "how long a crashed primary may take to come back before the lock is released", AtLeast0, s => s.PrimaryStartTimeout, (s, v) => s with { PrimaryStartTimeout = v }));
 
-    private static TableSpec<Credentials> CredentialsSpec(string table, string doc) => new($"[postgresql.{table}]: {doc}",
+    private static TableSpec<Credentials> CredentialsSpec(string doc) => new(doc,
         Value<Credentials, string>("username", "user name", new StringKind(ConfigChecks.NotEmpty), s => s.Username, (s, v) => s with { Username = v }),
         Value<Credentials, string?>("password", "password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }));
 
-    private static readonly TableSpec<PostgresqlSection> Postgresql = new("[postgresql]: the local PostgreSQL",
+    private static readonly TableSpec<PostgresqlSection> Postgresql = new("the local PostgreSQL",
         Value<PostgresqlSection, string>("bin_dir", "where initdb, pg_ctl, pg_basebackup and postgres are", new StringKind(ConfigChecks.NotEmpty), s => s.BinDir, (s, v) => s with { BinDir = v }),
         Value<PostgresqlSection, string>("data_dir", "the data directory; required", new StringKind(ConfigChecks.NotEmpty), s => s.DataDir, (s, v) => s with { DataDir = v }),
         Value<PostgresqlSection, string>("listen", "listen_addresses (comma-separated hosts)", new StringKind(ConfigChecks.NotEmpty), s => s.Listen, (s, v) => s with { Listen = v }),
@@ -50,20 +50,20 @@ internal static class ConfigSchema
         Value<PostgresqlSection, string?>("connect_address", "host:port other nodes and clients use; default node.address:port", OptionalHostPort, s => s.ConnectAddress, (s, v) => s with { ConnectAddress = v }),
         Value<PostgresqlSection, string>("run_as", "OS user PostgreSQL runs as when the agent runs as root", new StringKind(ConfigChecks.NotEmpty), s => s.RunAs, (s, v) => s with { RunAs = v }),
         Value<PostgresqlSection, IReadOnlyList<string>>("pg_hba", "the pg_hba.conf lines, in order", new StringListKind(), s => s.PgHba, (s, v) => s with { PgHba = v }),
-        new SettingsMember<PostgresqlSection>("parameters", "[postgresql.parameters]: postgresql.conf settings the agent owns (any key; strings, numbers, booleans)", s => s.Parameters, (s, v) => s with { Parameters = v }),
-        new TableMember<PostgresqlSection, Credentials>("superuser", CredentialsSpec("superuser", "the superuser the agent connects as"), s => s.Superuser, (s, v) => s with { Superuser = v }),
-        new TableMember<PostgresqlSection, Credentials>("replication", CredentialsSpec("replication", "the user replicas stream and clone as"), s => s.Replication, (s, v) => s with { Replication = v }));
+        new SettingsMember<PostgresqlSection>("parameters", "postgresql.conf settings the agent owns (any key; strings, numbers, booleans)", s => s.Parameters, (s, v) => s with { Parameters = v }),
+        new TableMember<PostgresqlSection, Credentials>("superuser", CredentialsSpec("the superuser the agent connects as"), s => s.Superuser, (s, v) => s with { Superuser = v }),
+        new TableMember<PostgresqlSection, Credentials>("replication", CredentialsSpec("the user replicas stream and clone as"), s => s.Replication, (s, v) => s with { Replication = v }));
 
-    private static readonly TableSpec<RestApiSection> RestApi = new("[restapi]: the agent's REST API",
+    private static readonly TableSpec<RestApiSection> RestApi = new("the agent's REST API",
         Value<RestApiSection, string>("listen", "host:port the REST API (and /metrics) listens on", new StringKind(ConfigChecks.HostPort), s => s.Listen, (s, v) => s with { Listen = v }),
         Value<RestApiSection, string?>("connect_address", "host:port others reach the API at; default node.address and the listen port", OptionalHostPort, s => s.ConnectAddress, (s, v) => s with { ConnectAddress = v }),
         Value<RestApiSection, string?>("username", "basic-auth user for the unsafe endpoints", OptionalString, s => s.Username, (s, v) => s with { Username = v }),
         Value<RestApiSection, string?>("password", "basic-auth password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }));
 
-    private static readonly TableSpec<MetricsSection> Metrics = new("[metrics]: Prometheus exposition",
+    private static readonly TableSpec<MetricsSection> Metrics = new("Prometheus exposition",
         Value<MetricsSection, bool>("enabled", "serve /metrics on the REST API listener", Boolean, s => s.Enabled, (s, v) => s with { Enabled = v }));
 
-    private static readonly TableSpec<TagsSection> Tags = new("[tags]: Patroni's member tags",
+    private static readonly TableSpec<TagsSection> Tags = new("Patroni's member tags",
         Value<TagsSection, bool>("nofailover", "never promote this node", Boolean, s => s.Nofailover, (s, v) => s with { Nofailover = v }),
         Value<TagsSection, int>("failover_priority", "among equally advanced candidates the highest wins; 0 means never", AtLeast0, s => s.FailoverPriority, (s, v) => s with { FailoverPriority = v }),
         Value<TagsSection, bool>("noloadbalance", "keep read-only traffic away", Boolean, s => s.Noloadbalance, (s, v) => s with { Noloadbalance = v }),

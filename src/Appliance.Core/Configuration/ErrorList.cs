@@ -18,13 +18,11 @@ internal sealed class ErrorList
     /// <summary>True when <paramref name="key"/> already has an error: rules that combine keys skip it rather than pile a second, misleading error on.</summary>
     public bool HasFailed(string key) => _failedKeys.Contains(key);
 
-    /// <summary>In merge order: by file, then line, then column; errors without a line last in their file.</summary>
+    /// <summary>In merge order: by file, then line, then column; errors without a line last in their file. Stable: ties keep the order found.</summary>
     public IReadOnlyList<ConfigError> Sorted() =>
         [.. _errors
-            .Select((e, i) => (e.At, e.Error, Index: i))
             .OrderBy(e => e.At.FileIndex)
             .ThenBy(e => e.At.Line == 0 ? int.MaxValue : e.At.Line)
             .ThenBy(e => e.At.Column)
-            .ThenBy(e => e.Index)
             .Select(e => e.Error)];
 }

@@ -33,7 +33,8 @@ internal sealed class TomlWriter
 
     public override string ToString() => _text.ToString();
 
-    private void Comment(string doc)
+    /// <summary>A <c># comment</c> line (nothing for an empty text).</summary>
+    public void Comment(string doc)
     {
         if (doc.Length > 0)
             _text.Append("# ").Append(doc).Append('\n');
