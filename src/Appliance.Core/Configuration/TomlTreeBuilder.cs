@@ -60,7 +60,7 @@ internal static class TomlTreeBuilder
                 return Fail(table, "", "a table header without a name");
 
             var path = string.Join('.', parts);
-            var parent = Descend(root, parts, parts.Count - 1, table.Name!);
+            var parent = Descend(root, "", parts, parts.Count - 1, table.Name!);
             if (parent is null)
                 return false;
 
@@ -101,7 +101,7 @@ internal static class TomlTreeBuilder
             if (parts is null || parts.Count == 0 || keyValue.Value is null)
                 return Fail(keyValue, tablePath, "a key without a name or a value");
 
-            var parent = Descend(table, parts, parts.Count - 1, keyValue.Key!);
+            var parent = Descend(table, tablePath, parts, parts.Count - 1, keyValue.Key!);
             if (parent is null)
                 return false;
             var path = Join(tablePath, string.Join('.', parts));
@@ -112,10 +112,10 @@ internal static class TomlTreeBuilder
             return true;
         }
 
-        /// <summary>Walks (and creates) the tables named by the first <paramref name="count"/> parts.</summary>
-        private TomlTableNode? Descend(TomlTableNode table, List<string> parts, int count, SyntaxNode where)
+        /// <summary>Walks (and creates) the tables named by the first <paramref name="count"/> parts below <paramref name="table"/>, whose dotted path is <paramref name="tablePath"/>.</summary>
+        private TomlTableNode? Descend(TomlTableNode table, string tablePath, List<string> parts, int count, SyntaxNode where)
         {
-            var path = "";
+            var path = tablePath;
             for (var i = 0; i < count; i++)
             {
                 path = Join(path, parts[i]);
