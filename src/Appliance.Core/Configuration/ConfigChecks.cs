@@ -1,0 +1,50 @@
+using System.Globalization;
+
+namespace Appliance.Configuration;
+
+/// <summary>Format checks of single values. Each returns null when the value is fine, or "expected ..., found ..." when not.</summary>
+internal static class ConfigChecks
+{
+    /// <summary>A member or cluster name: it becomes one segment of an etcd key (<c>/service/scope/members/name</c>), so it may not be empty or hold a '/'.</summary>
+    public static string? Name(string value) =>
+        value.Length == 0 ? "expected a non-empty name, found an empty string"
+        : value.Contains('/') ? $"expected a name without '/' (it is one segment of an etcd key), found {TomlWriter.Quote(value)}"
+        : null;
+
+    /// <summary>Any non-empty string.</summary>
+    public static string? NotEmpty(string value) => value.Length == 0 ? "expected a non-empty string, found an empty string" : null;
+
+    /// <summary><c>host:port</c>, where host is a name, an IPv4 address or a bracketed IPv6 address, and port is 1-65535.</summary>
+    public static string? HostPort(string value) =>
+        IsHostPort(value) ? null : $"expected host:port (port 1-65535, IPv6 in brackets), found {TomlWriter.Quote(value)}";
+
+    /// <summary>An <c>http://host:port</c> or <c>https://host:port</c> URL (optionally ending in '/'), as etcd client URLs are written.</summary>
+    public static string? EndpointUrl(string value)
+    {
+        var rest = value.StartsWith("http://", StringComparison.Ordinal) ? value["http://".Length..]
+            : value.StartsWith("https://", StringComparison.Ordinal) ? value["https://".Length..]
+            : null;
+        if (rest is not null && rest.EndsWith('/'))
+            rest = rest[..^1];
+        return rest is not null && IsHostPort(rest)
+            ? null
+            : $"expected an http:// or https:// URL with a host and a port, such as \"http://10.0.0.1:2379\", found {TomlWriter.Quote(value)}";
+    }
+
+    private static bool IsHostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0)
+            return false;
+        var host = value[..colon];
+        var port = value[(colon + 1)..];
+        if (port.Length is 0 or > 5 || !port.All(char.IsAsciiDigit)
+            || int.Parse(port, CultureInfo.InvariantCulture) is < 1 or > 65535)
+            return false;
+        if (host.StartsWith('['))
+            return host.EndsWith(']') && System.Net.IPAddress.TryParse(host[1..^1], out var v6)
+                && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        // A host name or IPv4 address: no spaces, slashes, '@' or stray colons (an unbracketed IPv6).
+        return host.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
+    }
+}

@@ -1,0 +1,67 @@
+namespace Appliance.Configuration;
+
+/// <summary>Checks that need the whole merged configuration: required keys and rules that tie keys together.</summary>
+internal static class ConfigRules
+{
+    /// <summary>Adds an error for each rule the configuration breaks.</summary>
+    /// <param name="config">The bound configuration.</param>
+    /// <param name="tree">The merged TOML: says where (and whether) each key was defined.</param>
+    /// <param name="lastFile">Where an absent key is reported: the last file read, the one an operator would add it to.</param>
+    /// <param name="errors">Where errors go.</param>
+    public static void Check(ApplianceConfig config, TomlTableNode tree, SourceLocation lastFile, ErrorList errors)
+    {
+        foreach (var key in ConfigSchema.RequiredKeys)
+        {
+            if (tree.Find(key) is null)
+                errors.Add(lastFile with { Line = 0, Column = 0 }, key, "required key missing: set it in one of the configuration files");
+        }
+
+        CheckLeaseTimings(config.Agent, tree, lastFile, errors);
+        CheckClientCertificate(config.Etcd, tree, errors);
+    }
+
+    /// <summary>
+    /// loop_wait + 2 × retry_timeout ≤ ttl. A primary learns that it cannot renew its lease at the
+    /// latest one loop plus a failed attempt after its last renewal, and the demote itself may take
+    /// another retry_timeout; all of it must fit in the lease, or a replica could be promoted while
+    /// the old primary still accepts writes.
+    /// </summary>
+    private static void CheckLeaseTimings(AgentSection agent, TomlTableNode tree, SourceLocation lastFile, ErrorList errors)
+    {
+        string[] keys = ["agent.ttl", "agent.loop_wait", "agent.retry_timeout"];
+        if (keys.Any(errors.HasFailed))
+            return;
+        var needed = (long)agent.LoopWait + 2L * agent.RetryTimeout;
+        if (needed <= agent.Ttl)
+            return;
+
+        var (key, at) = LaterDefined(tree, keys) ?? ("agent.ttl", lastFile with { Line = 0, Column = 0 });
+        errors.Add(at, key,
+            $"expected loop_wait + 2 × retry_timeout <= ttl, found {agent.LoopWait} + 2 × {agent.RetryTimeout} = {needed} > {agent.Ttl}: "
+            + "a primary that cannot renew its leader lease must have time to notice and demote before the lease expires, "
+            + "or a new primary could be elected while it still accepts writes");
+    }
+
+    /// <summary>Mutual TLS needs both halves: a certificate without its key (or the reverse) cannot authenticate.</summary>
+    private static void CheckClientCertificate(EtcdSection etcd, TomlTableNode tree, ErrorList errors)
+    {
+        if (errors.HasFailed("etcd.cert_file") || errors.HasFailed("etcd.key_file") || (etcd.CertFile is null) == (etcd.KeyFile is null))
+            return;
+        var (set, unset) = etcd.CertFile is not null ? ("cert_file", "key_file") : ("key_file", "cert_file");
+        var key = $"etcd.{set}";
+        if (tree.Find(key) is { } entry)
+            errors.Add(entry.KeyLocation, key, $"expected etcd.{unset} too, found only etcd.{set}: mutual TLS needs the client certificate and its key together");
+    }
+
+    /// <summary>Of the keys that some file defines, the one defined last (in merge order), with its place.</summary>
+    private static (string Key, SourceLocation At)? LaterDefined(TomlTableNode tree, IEnumerable<string> keys)
+    {
+        (string Key, SourceLocation At)? latest = null;
+        foreach (var key in keys)
+        {
+            if (tree.Find(key) is { } entry && (latest is null || entry.KeyLocation.IsAfter(latest.Value.At)))
+                latest = (key, entry.KeyLocation);
+        }
+        return latest;
+    }
+}

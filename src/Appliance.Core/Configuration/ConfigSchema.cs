@@ -1,0 +1,89 @@
+namespace Appliance.Configuration;
+
+/// <summary>
+/// Every key of the configuration file: its name, type, range, format and doc, bound to the
+/// <see cref="ApplianceConfig"/> records. The one table loading, checking and printing share.
+/// </summary>
+internal static class ConfigSchema
+{
+    // Immutable tables, built once. Declared leaves first: static fields initialise in text order.
+
+    private static readonly OptionalStringKind OptionalString = new();
+    private static readonly OptionalStringKind Secret = new(secret: true);
+    private static readonly OptionalStringKind OptionalHostPort = new(ConfigChecks.HostPort);
+    private static readonly BooleanKind Boolean = new();
+    private static readonly Int32Kind AtLeast0 = new(0);
+    private static readonly Int32Kind AtLeast1 = new(1);
+
+    private static readonly TableSpec<NodeSection> Node = new("who this node is",
+        Value<NodeSection, string>("name", "the member name, unique in the cluster; required", new StringKind(ConfigChecks.Name), s => s.Name, (s, v) => s with { Name = v }),
+        Value<NodeSection, string>("address", "the address other nodes reach this node at; the default host of the connect addresses", new StringKind(ConfigChecks.NotEmpty), s => s.Address, (s, v) => s with { Address = v }));
+
+    private static readonly TableSpec<ClusterSection> Cluster = new("which cluster this node belongs to",
+        Value<ClusterSection, string>("scope", "the cluster name; keys live under /namespace/scope/; required", new StringKind(ConfigChecks.Name), s => s.Scope, (s, v) => s with { Scope = v }),
+        Value<ClusterSection, string>("namespace", "the etcd key prefix", new StringKind(ConfigChecks.NotEmpty), s => s.Namespace, (s, v) => s with { Namespace = v }));
+
+    private static readonly TableSpec<EtcdSection> Etcd = new("where the cluster store is",
+        Value<EtcdSection, IReadOnlyList<string>>("endpoints", "etcd v3 client URLs, http://host:port or https://host:port", new StringListKind(1, ConfigChecks.EndpointUrl), s => s.Endpoints, (s, v) => s with { Endpoints = v }),
+        Value<EtcdSection, string?>("username", "etcd user, when authentication is on", OptionalString, s => s.Username, (s, v) => s with { Username = v }),
+        Value<EtcdSection, string?>("password", "etcd password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }),
+        Value<EtcdSection, string?>("ca_file", "CA bundle that signs the etcd server certificates", OptionalString, s => s.CaFile, (s, v) => s with { CaFile = v }),
+        Value<EtcdSection, string?>("cert_file", "client certificate for mutual TLS; needs key_file", OptionalString, s => s.CertFile, (s, v) => s with { CertFile = v }),
+        Value<EtcdSection, string?>("key_file", "key of cert_file", OptionalString, s => s.KeyFile, (s, v) => s with { KeyFile = v }));
+
+    private static readonly TableSpec<AgentSection> Agent = new("the HA loop's timings, in seconds; loop_wait + 2 * retry_timeout <= ttl",
+        Value<AgentSection, int>("ttl", "lifetime of the leader lease", new Int32Kind(5), s => s.Ttl, (s, v) => s with { Ttl = v }),
+        Value<AgentSection, int>("loop_wait", "pause between HA cycles", AtLeast1, s => s.LoopWait, (s, v) => s with { LoopWait = v }),
+        Value<AgentSection, int>("retry_timeout", "how long an etcd or PostgreSQL operation may take before it counts as failed", AtLeast1, s => s.RetryTimeout, (s, v) => s with { RetryTimeout = v }),
+        Value<AgentSection, long>("maximum_lag_on_failover", "bytes a replica may lag and still be promoted", new Int64Kind(0), s => s.MaximumLagOnFailover, (s, v) => s with { MaximumLagOnFailover = v }),
+        Value<AgentSection, int>("primary_start_timeout", "how long a crashed primary may take to come back before the lock is released", AtLeast0, s => s.PrimaryStartTimeout, (s, v) => s with { PrimaryStartTimeout = v }));
+
+    private static TableSpec<Credentials> CredentialsSpec(string doc) => new(doc,
+        Value<Credentials, string>("username", "user name", new StringKind(ConfigChecks.NotEmpty), s => s.Username, (s, v) => s with { Username = v }),
+        Value<Credentials, string?>("password", "password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }));
+
+    private static readonly TableSpec<PostgresqlSection> Postgresql = new("the local PostgreSQL",
+        Value<PostgresqlSection, string>("bin_dir", "where initdb, pg_ctl, pg_basebackup and postgres are", new StringKind(ConfigChecks.NotEmpty), s => s.BinDir, (s, v) => s with { BinDir = v }),
+        Value<PostgresqlSection, string>("data_dir", "the data directory; required", new StringKind(ConfigChecks.NotEmpty), s => s.DataDir, (s, v) => s with { DataDir = v }),
+        Value<PostgresqlSection, string>("listen", "listen_addresses (comma-separated hosts)", new StringKind(ConfigChecks.NotEmpty), s => s.Listen, (s, v) => s with { Listen = v }),
+        Value<PostgresqlSection, int>("port", "the port PostgreSQL listens on", new Int32Kind(1, 65535), s => s.Port, (s, v) => s with { Port = v }),
+        Value<PostgresqlSection, string?>("connect_address", "host:port other nodes and clients use; default node.address:port", OptionalHostPort, s => s.ConnectAddress, (s, v) => s with { ConnectAddress = v }),
+        Value<PostgresqlSection, string>("run_as", "OS user PostgreSQL runs as when the agent runs as root", new StringKind(ConfigChecks.NotEmpty), s => s.RunAs, (s, v) => s with { RunAs = v }),
+        Value<PostgresqlSection, IReadOnlyList<string>>("pg_hba", "the pg_hba.conf lines, in order", new StringListKind(), s => s.PgHba, (s, v) => s with { PgHba = v }),
+        new SettingsMember<PostgresqlSection>("parameters", "postgresql.conf settings the agent owns (any key; strings, numbers, booleans)", s => s.Parameters, (s, v) => s with { Parameters = v }),
+        new TableMember<PostgresqlSection, Credentials>("superuser", CredentialsSpec("the superuser the agent connects as"), s => s.Superuser, (s, v) => s with { Superuser = v }),
+        new TableMember<PostgresqlSection, Credentials>("replication", CredentialsSpec("the user replicas stream and clone as"), s => s.Replication, (s, v) => s with { Replication = v }));
+
+    private static readonly TableSpec<RestApiSection> RestApi = new("the agent's REST API",
+        Value<RestApiSection, string>("listen", "host:port the REST API (and /metrics) listens on", new StringKind(ConfigChecks.HostPort), s => s.Listen, (s, v) => s with { Listen = v }),
+        Value<RestApiSection, string?>("connect_address", "host:port others reach the API at; default node.address and the listen port", OptionalHostPort, s => s.ConnectAddress, (s, v) => s with { ConnectAddress = v }),
+        Value<RestApiSection, string?>("username", "basic-auth user for the unsafe endpoints", OptionalString, s => s.Username, (s, v) => s with { Username = v }),
+        Value<RestApiSection, string?>("password", "basic-auth password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }));
+
+    private static readonly TableSpec<MetricsSection> Metrics = new("Prometheus exposition",
+        Value<MetricsSection, bool>("enabled", "serve /metrics on the REST API listener", Boolean, s => s.Enabled, (s, v) => s with { Enabled = v }));
+
+    private static readonly TableSpec<TagsSection> Tags = new("Patroni's member tags",
+        Value<TagsSection, bool>("nofailover", "never promote this node", Boolean, s => s.Nofailover, (s, v) => s with { Nofailover = v }),
+        Value<TagsSection, int>("failover_priority", "among equally advanced candidates the highest wins; 0 means never", AtLeast0, s => s.FailoverPriority, (s, v) => s with { FailoverPriority = v }),
+        Value<TagsSection, bool>("noloadbalance", "keep read-only traffic away", Boolean, s => s.Noloadbalance, (s, v) => s with { Noloadbalance = v }),
+        Value<TagsSection, bool>("clonefrom", "other nodes may clone from this one", Boolean, s => s.Clonefrom, (s, v) => s with { Clonefrom = v }),
+        Value<TagsSection, bool>("nosync", "never choose this node as a synchronous standby", Boolean, s => s.Nosync, (s, v) => s with { Nosync = v }));
+
+    /// <summary>The whole file: one table per section.</summary>
+    public static readonly TableSpec<ApplianceConfig> Root = new("",
+        new TableMember<ApplianceConfig, NodeSection>("node", Node, c => c.Node, (c, v) => c with { Node = v }),
+        new TableMember<ApplianceConfig, ClusterSection>("cluster", Cluster, c => c.Cluster, (c, v) => c with { Cluster = v }),
+        new TableMember<ApplianceConfig, EtcdSection>("etcd", Etcd, c => c.Etcd, (c, v) => c with { Etcd = v }),
+        new TableMember<ApplianceConfig, AgentSection>("agent", Agent, c => c.Agent, (c, v) => c with { Agent = v }),
+        new TableMember<ApplianceConfig, PostgresqlSection>("postgresql", Postgresql, c => c.Postgresql, (c, v) => c with { Postgresql = v }),
+        new TableMember<ApplianceConfig, RestApiSection>("restapi", RestApi, c => c.Restapi, (c, v) => c with { Restapi = v }),
+        new TableMember<ApplianceConfig, MetricsSection>("metrics", Metrics, c => c.Metrics, (c, v) => c with { Metrics = v }),
+        new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }));
+
+    /// <summary>Keys that have no usable default: absent from every file, they are an error.</summary>
+    public static readonly IReadOnlyList<string> RequiredKeys = ["node.name", "cluster.scope", "postgresql.data_dir"];
+
+    private static ValueMember<T, TValue> Value<T, TValue>(string name, string doc, ValueKind<TValue> kind, Func<T, TValue> get, Func<T, TValue, T> set) =>
+        new(name, doc, kind, get, set);
+}
