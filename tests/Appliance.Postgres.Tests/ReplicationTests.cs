@@ -131,6 +131,37 @@ public sealed class ReplicationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_fast_stop_held_up_by_a_frozen_standby_escalates_to_immediate()
+    {
+        await _a.Controller.InitDbAsync(None);
+        await _a.Controller.StartAsync(null, Deadline, None);
+        await _a.Controller.CreateRolesAsync(None);
+        await _a.Controller.SyncReplicationSlotsAsync(["pg-a", "pg-b"], None);
+        await _b.Controller.CloneAsync("127.0.0.1", _a.Pg.Port, None);
+        await _b.Controller.StartAsync(new Upstream("pg-a", "127.0.0.1", _a.Pg.Port), Deadline, None);
+        int receiver = 0;
+        await Wait.UntilAsync("pg-b's WAL receiver streams", async () =>
+            (receiver = await _b.ScalarAsync<int>("SELECT coalesce((SELECT pid FROM pg_stat_wal_receiver WHERE status = 'streaming'), 0)")) > 0, Deadline);
+
+        // A frozen WAL receiver never acknowledges the shutdown checkpoint: the walsender (and so the
+        // fast shutdown) would wait for wal_sender_timeout (60 s). The controller escalates instead.
+        Assert.Equal(0, Tmds.Linux.LibC.kill(receiver, Tmds.Linux.LibC.SIGSTOP));
+        try
+        {
+            await _a.ExecAsync("CREATE TABLE big AS SELECT g FROM generate_series(1, 1000) g");
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await _a.Controller.StopAsync(immediate: false, TimeSpan.FromSeconds(2), None);
+            Assert.False((await _a.Controller.ProbeAsync(None)).PostmasterRunning);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(40), $"stop took {sw.Elapsed}");
+        }
+        finally
+        {
+            _ = Tmds.Linux.LibC.kill(receiver, Tmds.Linux.LibC.SIGCONT);
+        }
+        Assert.Contains(_a.Log.Lines, l => l.Contains("Escalating", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_failed_clone_leaves_an_empty_data_directory()
     {
         // Nothing listens on this port: pg_basebackup fails, and the data directory is left empty for the next try.
