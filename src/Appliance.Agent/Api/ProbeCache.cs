@@ -6,7 +6,7 @@ namespace Appliance.Agent.Api;
 /// A fresh PostgreSQL probe for the health endpoints (a load balancer must not see a role up to
 /// loop_wait old), shared by requests that arrive within <see cref="MaxAge"/> of each other.
 /// </summary>
-public sealed class ProbeCache(IPostgresController postgres, TimeProvider time)
+public sealed class ProbeCache(IPostgresController postgres, TimeProvider time) : IDisposable
 {
     static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(250);
     readonly SemaphoreSlim _gate = new(1, 1);
@@ -28,4 +28,6 @@ public sealed class ProbeCache(IPostgresController postgres, TimeProvider time)
             _gate.Release();
         }
     }
+
+    public void Dispose() => _gate.Dispose();
 }
