@@ -7,7 +7,7 @@ packages=(
   postgresql-15        # the database the agent runs (binaries in /usr/lib/postgresql/15/bin)
   etcd-server          # the cluster store (etcd 3.4)
   etcd-client          # etcdctl, for looking at the keys
-  patroni              # the real patronictl, for the compatibility tests
+  patroni python3-etcd # the real patronictl (and its etcd v3 client), for the compatibility tests
   clang zlib1g-dev binutils   # the Native AOT toolchain
   util-linux           # setpriv: PostgreSQL runs as the postgres user when the agent is root
   iproute2 nftables    # namespaces and partitions in the lab

@@ -59,7 +59,7 @@ public static class Demo
             Watch it:
               curl -s {primary.ApiUrl}/cluster        # members, roles, lag
               curl -s {primary.ApiUrl}/metrics        # Prometheus
-              patronictl -d etcd3://127.0.0.1:{c.Etcd.ClientPort} list {c.Options.Scope}
+              patronictl -c {c.WritePatronictlConfig()} list                 # the real patronictl
             Try a failover: kill -9 {primary.Agent?.Pid} {primary.PostmasterPid}   (the agent and the postmaster of {primary.Name})
             Machine-readable description: {descriptionPath}
             """);

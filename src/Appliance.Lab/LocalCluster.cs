@@ -83,6 +83,17 @@ public sealed class LocalCluster : IAsyncDisposable
         return sb.ToString();
     }
 
+    /// <summary>
+    /// A configuration file for the real <c>patronictl</c> (Debian's patroni package) pointing at this
+    /// cluster's etcd: patronictl 3.0.2 has no etcd3:// URL scheme, so operators give it a file.
+    /// </summary>
+    public string WritePatronictlConfig()
+    {
+        var path = Path.Combine(Options.Root, "patronictl.yaml");
+        File.WriteAllText(path, $"scope: {Options.Scope}\nnamespace: {Options.Namespace}/\netcd3:\n  hosts: 127.0.0.1:{Etcd.ClientPort}\n");
+        return path;
+    }
+
     /// <summary>Starts (or restarts) a member's agent.</summary>
     public void StartAgent(string name)
     {

@@ -21,7 +21,7 @@ public sealed class HealthyClusterTests(HealthyClusterFixture f) : IClassFixture
     [Fact]
     public async Task Bootstrap_ran_initdb_on_exactly_one_node_and_the_others_cloned()
     {
-        var initdbs = C.Members.Count(m => File.ReadAllText(m.AgentLog).Contains("won the bootstrap race", StringComparison.Ordinal));
+        var initdbs = C.Members.Count(m => File.ReadAllText(m.AgentLog).Contains("won the bootstrap race: running initdb", StringComparison.Ordinal));
         Assert.Equal(1, initdbs);
         var primary = await C.WaitForPrimaryAsync("one primary", Deadline);
         var replicas = await C.ScalarAsync<long>(primary.Name, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'");
@@ -95,11 +95,11 @@ public sealed class HealthyClusterTests(HealthyClusterFixture f) : IClassFixture
 
     async Task<JsonElement[]> PatronictlListAsync()
     {
+        var config = C.WritePatronictlConfig();
         var psi = new ProcessStartInfo("patronictl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--dcs-url", $"etcd3://127.0.0.1:{C.Etcd.ClientPort}", "list", C.Options.Scope, "--format", "json" })
+        foreach (var a in new[] { "-c", config, "list", C.Options.Scope, "--format", "json" })
             psi.ArgumentList.Add(a);
-        // patronictl reads ~/.config/patroni/patronictl.yaml when present: point it at nothing.
-        psi.Environment["PATRONICTL_CONFIG_FILE"] = "/nonexistent";
+        psi.Environment["HOME"] = C.Options.Root;
         using var p = Process.Start(psi)!;
         var output = await p.StandardOutput.ReadToEndAsync();
         var error = await p.StandardError.ReadToEndAsync();
