@@ -17,7 +17,7 @@ build: setup
 
 # Publish the Native AOT binaries into artifacts/bin, one at a time (each peaks near 1.2 GB).
 publish: setup
-    dotnet publish src/Appliance.Agent/Appliance.Agent.csproj -c Release -o artifacts/bin -p:DebugType=none
+    dotnet publish src/Appliance.Agent/Appliance.Agent.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
     ls -l artifacts/bin/appliance-agent
 
 # Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control, three-node clusters.

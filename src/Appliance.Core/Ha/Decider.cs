@@ -82,11 +82,12 @@ public static class Decider
 
     static HaDecision DecideClone(ClusterSnapshot c)
     {
-        // Prefer a running member tagged clonefrom (offloads the leader), else the leader.
+        // Prefer a running member tagged clonefrom (offloads the leader), else the leader: holding the
+        // key means it runs, even before its member key says so (member changes do not wake the loop).
         var source = c.Members.FirstOrDefault(m => m.CloneFrom && m.IsRunning && m.Name != c.Leader?.Name && m.PostgresEndpoint is not null)
-            ?? (c.LeaderMember is { IsRunning: true, PostgresEndpoint: not null } l ? l : null);
+            ?? (c.LeaderMember is { PostgresEndpoint: not null } l ? l : null);
         return source is null
-            ? new(HaActionKind.None, c.Leader is null ? "no leader to clone from: waiting" : $"the leader {c.Leader.Name} is not running: waiting to clone")
+            ? new(HaActionKind.None, c.Leader is null ? "no leader to clone from: waiting" : $"the leader {c.Leader.Name} has published no address yet: waiting to clone")
             : new(HaActionKind.Clone, $"the data directory is empty: cloning from {source.Name}", UpstreamOf(c.LeaderMember), source.Name);
     }
 

@@ -76,6 +76,9 @@ public class DeciderTests
         Assert.Equal("db3", Decide(c, Empty).CloneFrom);
     }
 
+    [Fact] public void Clone_does_not_wait_for_the_leaders_member_key_to_say_running()
+        => Expect(Decide(Cluster(members: [M("db1"), M("db2", "master", state: "initializing new cluster"), M("db3")]), Empty), HaActionKind.Clone, "cloning from db2");
+
     [Fact] public void Empty_data_dir_without_leader_waits()
         => Expect(Decide(Cluster(leader: null), Empty), HaActionKind.None, "no leader to clone from");
 
