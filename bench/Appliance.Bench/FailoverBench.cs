@@ -61,7 +61,10 @@ public static class FailoverBench
         }
         var leader = await c.PrimaryAsync(ct) ?? throw new InvalidOperationException("no primary");
         var clock = Stopwatch.StartNew();
+        // A write in flight at the kill may still be acknowledged: the outage starts at the first failure
+        // after the kill, and the gap runs from the last acknowledgement before it to the first after it.
         TimeSpan? killedAt = null, lastBefore = null, firstAfter = null;
+        var failedSinceKill = false;
         var writer = Task.Run(async () =>
         {
             NpgsqlConnection? conn = null;
@@ -77,11 +80,12 @@ public static class FailoverBench
                     await using var cmd = new NpgsqlCommand("INSERT INTO bench_writes DEFAULT VALUES", conn);
                     await cmd.ExecuteNonQueryAsync(ct);
                     var at = clock.Elapsed;
-                    if (killedAt is null) lastBefore = at;
+                    if (!failedSinceKill) lastBefore = at;
                     else firstAfter = at;
                 }
                 catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
+                    if (killedAt is not null) failedSinceKill = true;
                     if (conn is not null) await conn.DisposeAsync();
                     conn = null;
                     await Task.Delay(20, ct);

@@ -3,7 +3,7 @@ using Appliance.Lab;
 
 // appliance-bench: measurements recorded in bench/README.md.
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+using var signals = new StopSignals(stop);
 var command = args.FirstOrDefault();
 var runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(5);
 switch (command)

@@ -2,16 +2,7 @@ using Appliance.Lab;
 
 // appliance-lab: runs the appliance on this machine. `demo` is the README's main job.
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true;
-    stop.Cancel();
-};
-using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
-{
-    c.Cancel = true;
-    stop.Cancel();
-});
+using var signals = new StopSignals(stop);
 
 var command = args.FirstOrDefault() ?? "demo";
 switch (command)
