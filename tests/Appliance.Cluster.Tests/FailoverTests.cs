@@ -41,6 +41,23 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task A_crashed_postgres_on_the_leader_is_restarted_in_place_while_the_key_is_held()
+    {
+        await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("pgcrash"));
+        var leader = await c.WaitForPrimaryAsync("a primary", Failover);
+        var before = leader.PostmasterPid;
+
+        c.KillPostgres(leader.Name, LibC.SIGKILL);
+
+        await Wait.UntilAsync($"{leader.Name}'s PostgreSQL runs again with a new postmaster",
+            () => leader.PostmasterPid is int pid && pid != before, Failover);
+        var after = await c.WaitForPrimaryAsync($"{leader.Name} is the primary again", Failover);
+        Assert.Equal(leader, after);
+        Assert.Equal(1, await TimelineAsync(c, leader.Name));
+        Assert.True(await c.AcceptsWritesAsync(leader.Name));
+    }
+
+    [Fact]
     public async Task Clean_stop_of_the_leader_agent_releases_the_key_at_once()
     {
         await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("clean"));

@@ -61,6 +61,28 @@ public sealed class HealthyClusterTests(HealthyClusterFixture f) : IClassFixture
     }
 
     [Fact]
+    public async Task Metrics_use_patronis_names_with_the_scope_label()
+    {
+        var primary = await C.WaitForPrimaryAsync("one primary", Deadline);
+        var replica = C.Members.First(m => m != primary);
+        using var http = new HttpClient();
+        var scope = $"{{scope=\"{C.Options.Scope}\"}}";
+        // The gauges follow the loop: wait for the first cycles to have published.
+        await Wait.UntilAsync("the leader's /metrics says primary", async () =>
+            (await http.GetStringAsync($"{primary.ApiUrl}/metrics")).Contains($"patroni_primary{scope} 1", StringComparison.Ordinal), Deadline);
+        var leaderText = await http.GetStringAsync($"{primary.ApiUrl}/metrics");
+        Assert.Contains($"patroni_postgres_running{scope} 1", leaderText, StringComparison.Ordinal);
+        Assert.Contains($"patroni_postgres_timeline{scope} 1", leaderText, StringComparison.Ordinal);
+        Assert.Matches(@"patroni_xlog_location\{scope=""[^""]+""\} [1-9]", leaderText);
+        Assert.Contains("appliance_agent_decisions_total{scope=", leaderText, StringComparison.Ordinal);
+        Assert.Contains("appliance_agent_loop_duration_seconds_bucket", leaderText, StringComparison.Ordinal);
+        var replicaText = await http.GetStringAsync($"{replica.ApiUrl}/metrics");
+        Assert.Contains($"patroni_replica{scope} 1", replicaText, StringComparison.Ordinal);
+        Assert.Contains($"patroni_primary{scope} 0", replicaText, StringComparison.Ordinal);
+        Assert.DoesNotContain(C.Options.SuperuserPassword, leaderText, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Patroni_json_of_the_leader_has_the_fields_tools_read()
     {
         var primary = await C.WaitForPrimaryAsync("one primary", Deadline);
