@@ -20,9 +20,10 @@ publish: setup
     dotnet publish src/Appliance.Agent/Appliance.Agent.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
     ls -l artifacts/bin/appliance-agent
 
-# Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control, three-node clusters.
-test: build
-    ./scripts/test.sh
+# Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control,
+# and three-node clusters run by the published AOT agent (what ships is what is tested).
+test: build publish
+    APPLIANCE_AGENT="$PWD/artifacts/bin/appliance-agent" ./scripts/test.sh
 
 # The main job: a three-node cluster on this machine, shown and left running until Ctrl-C.
 demo: publish
