@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Appliance.TestKit;
 
 namespace Appliance.Agent.Tests;
@@ -23,18 +22,11 @@ public sealed class CheckConfigTests : IDisposable
         username = "agent"
         """;
 
-    async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "appliance-agent.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment.Remove("APPLIANCE_CONFIG");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stdout, await stderr);
+        var r = await Cli.RunAsync("dotnet", [dll, .. args], new Dictionary<string, string?> { ["APPLIANCE_CONFIG"] = null });
+        return (r.ExitCode, r.Output, r.Errors);
     }
 
     string Write(string name, string text)

@@ -106,14 +106,10 @@ public sealed class FailoverTests
     /// <summary>The leader key's value, read with etcdctl.</summary>
     static async Task<string> LeaderKeyAsync(LocalCluster c)
     {
-        var psi = new ProcessStartInfo("etcdctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { $"--endpoints={c.Etcd.Endpoint}", "get", $"{c.Options.Namespace}/{c.Options.Scope}/leader", "--print-value-only" })
-            psi.ArgumentList.Add(a);
-        psi.Environment["ETCDCTL_API"] = "3";
-        using var p = Process.Start(psi)!;
-        var value = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.Equal(0, p.ExitCode);
+        var r = await Cli.RunAsync("etcdctl", [$"--endpoints={c.Etcd.Endpoint}", "get", $"{c.Options.Namespace}/{c.Options.Scope}/leader", "--print-value-only"],
+            new Dictionary<string, string?> { ["ETCDCTL_API"] = "3" });
+        Assert.Equal(0, r.ExitCode);
+        var value = r.Output;
         return value.Trim();
     }
 }

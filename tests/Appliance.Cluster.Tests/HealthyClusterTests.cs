@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Appliance.Lab;
 using Appliance.TestKit;
@@ -118,15 +117,11 @@ public sealed class HealthyClusterTests(HealthyClusterFixture f) : IClassFixture
     async Task<JsonElement[]> PatronictlListAsync()
     {
         var config = C.WritePatronictlConfig();
-        var psi = new ProcessStartInfo("patronictl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "-c", config, "list", C.Options.Scope, "--format", "json" })
-            psi.ArgumentList.Add(a);
-        psi.Environment["HOME"] = C.Options.Root;
-        using var p = Process.Start(psi)!;
-        var output = await p.StandardOutput.ReadToEndAsync();
-        var error = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"patronictl failed: {error}");
+        // A home without ~/.config/patroni/patronictl.yaml, so only our file counts.
+        var r = await Cli.RunAsync("patronictl", ["-c", config, "list", C.Options.Scope, "--format", "json"],
+            new Dictionary<string, string?> { ["HOME"] = C.Options.Root });
+        Assert.True(r.ExitCode == 0, $"patronictl failed: {r.Errors}");
+        var output = r.Output;
         return JsonDocument.Parse(output).RootElement.EnumerateArray().ToArray();
     }
 }
