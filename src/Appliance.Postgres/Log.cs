@@ -44,6 +44,8 @@ static class Log
         LoggerMessage.Define<string, int>(LogLevel.Debug, new EventId(17, "Command"), "{Program} exited with {ExitCode}");
     static readonly Action<ILogger, string, Exception?> s_wiped =
         LoggerMessage.Define<string>(LogLevel.Warning, new EventId(18, "Wiped"), "emptied data directory {DataDir}");
+    static readonly Action<ILogger, string, string, Exception?> s_setAside =
+        LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(19, "SetAside"), "moved the diverged data directory {DataDir} to {Aside}");
 
     public static void InitDb(ILogger l, string dataDir) => s_initDb(l, dataDir, null);
     public static void Starting(ILogger l, string role, string logFile) => s_starting(l, role, logFile, null);
@@ -63,4 +65,5 @@ static class Log
     public static void StaleLock(ILogger l, int? pid) => s_staleLock(l, pid, null);
     public static void Command(ILogger l, string program, int exitCode) => s_command(l, program, exitCode, null);
     public static void Wiped(ILogger l, string dataDir) => s_wiped(l, dataDir, null);
+    public static void SetAside(ILogger l, string dataDir, string aside) => s_setAside(l, dataDir, aside, null);
 }

@@ -145,6 +145,39 @@ public sealed class PostgresController : IPostgresController, IDisposable
         FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
         """;
 
+    static bool ReceiverMissing(PostgresState s) => !s.Streaming && s.UpstreamHostPort is null;
+
+    /// <summary>
+    /// The timeline a standby replays, from IDENTIFY_SYSTEM on a replication connection over the socket (as
+    /// Patroni does): with no WAL receiver running, pg_stat_wal_receiver is empty and the checkpoint's
+    /// timeline can be several promotions old, which would keep a healthy standby out of a leader race.
+    /// Null when the connection is not allowed (a custom pg_hba) or fails.
+    /// </summary>
+    async Task<long?> ReplayTimelineAsync(CancellationToken ct)
+    {
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = RunDir,
+            Port = _pg.Port,
+            Username = _pg.Superuser.Username,
+            ApplicationName = "appliance-agent",
+            Timeout = (int)ProbeTimeout.TotalSeconds,
+            Pooling = false,
+        };
+        try
+        {
+            await using var rc = new Npgsql.Replication.PhysicalReplicationConnection(b.ConnectionString);
+            await rc.Open(ct).ConfigureAwait(false);
+            var id = await rc.IdentifySystem(ct).ConfigureAwait(false);
+            return id.Timeline;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException && !ct.IsCancellationRequested)
+        {
+            Log.ProbeFailed(_log, e);
+            return null;
+        }
+    }
+
     const string ReplicationSql = """
         SELECT coalesce(usename::text, ''), coalesce(application_name, ''), client_addr::text, coalesce(state, ''),
                coalesce(sync_state, ''), coalesce(sync_priority, 0), (replay_lsn - '0/0')::bigint
@@ -187,7 +220,8 @@ public sealed class PostgresController : IPostgresController, IDisposable
                 Accepting = true,
                 InRecovery = inRecovery,
                 // A primary's pg_control checkpoint timeline lags a promotion until the next checkpoint:
-                // the current WAL file's name carries the live timeline. A standby: what it receives.
+                // the current WAL file's name carries the live timeline. A standby: what it receives
+                // (below, what it replays when no WAL receiver runs).
                 Timeline = inRecovery ? receivedTli ?? checkpointTli : primaryTli,
                 WalPosition = position,
                 ReceiveLsn = receive,
@@ -200,7 +234,11 @@ public sealed class PostgresController : IPostgresController, IDisposable
                 Streaming = walStatus == "streaming",
             };
         }
-        if (s.InRecovery == true) return s;
+        if (s.InRecovery == true)
+        {
+            if (ReceiverMissing(s)) s = s with { Timeline = await ReplayTimelineAsync(ct).ConfigureAwait(false) ?? s.Timeline };
+            return s;
+        }
 
         var rows = ImmutableArray.CreateBuilder<ReplicationRow>();
         await using (var cmd = new NpgsqlCommand(ReplicationSql, conn))
@@ -325,6 +363,18 @@ public sealed class PostgresController : IPostgresController, IDisposable
             Log.Wiped(_log, DataDir);
         }
         return Task.CompletedTask;
+    }
+
+    public Task<string?> SetAsideDataDirAsync(CancellationToken ct)
+    {
+        RefuseWhenRunning("set the data directory aside");
+        if (!Directory.Exists(DataDir) || !Directory.EnumerateFileSystemEntries(DataDir).Any())
+            return Task.FromResult<string?>(null);
+        var aside = DataDir + ".diverged";
+        if (Directory.Exists(aside)) Directory.Delete(aside, recursive: true);
+        Directory.Move(DataDir, aside);
+        Log.SetAside(_log, DataDir, aside);
+        return Task.FromResult<string?>(aside);
     }
 
     // ---------------------------------------------------------------- start, stop

@@ -72,6 +72,14 @@ public sealed class LifecycleTests : IAsyncLifetime
         Assert.True((await c.ProbeAsync(None)).IsPrimary);
 
         await c.StopAsync(immediate: false, TimeSpan.FromSeconds(30), None);
+        // Set aside before a re-clone: the data moves, whole, next to the data dir.
+        var aside = await c.SetAsideDataDirAsync(None);
+        Assert.Equal(_n.Pg.DataDir + ".diverged", aside);
+        Assert.True(File.Exists(Path.Combine(aside!, "PG_VERSION")));
+        Assert.False((await c.ProbeAsync(None)).DataDirInitialized);
+        Assert.Null(await c.SetAsideDataDirAsync(None));
+        Directory.Move(aside!, _n.Pg.DataDir);
+
         await c.WipeDataDirAsync(None);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_n.Pg.DataDir));
         Assert.False((await c.ProbeAsync(None)).DataDirInitialized);

@@ -116,6 +116,16 @@ public sealed class ReplicationTests : IAsyncLifetime
         Assert.Equal($"127.0.0.1:{_b.Pg.Port}", follower.UpstreamHostPort);
         await Wait.UntilAsync("the new row reaches pg-a", async () => await _a.ScalarAsync<long>("SELECT count(*) FROM t") == 2, Deadline);
 
+        // Its upstream goes away: no WAL receiver, a checkpoint still on timeline 1, yet it replays timeline 2
+        // (a standby that reported 1 here would stay out of the next leader race).
+        await _b.Controller.StopAsync(immediate: true, TimeSpan.FromSeconds(30), None);
+        var orphan = await Wait.ForAsync("pg-a notices its upstream is gone", async () =>
+        {
+            var s = await _a.Controller.ProbeAsync(None);
+            return s.IsReplica && !s.Streaming ? s : null;
+        }, Deadline);
+        Assert.Equal(2, orphan.Timeline);
+
         // No secret in anything the controller logged, nor in PostgreSQL's own logs.
         foreach (var node in new[] { _a, _b })
         {

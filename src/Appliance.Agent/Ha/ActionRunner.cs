@@ -229,7 +229,8 @@ public sealed class ActionRunner(
         if (d.Action == HaActionKind.Reclone)
         {
             await postgres.StopAsync(immediate: false, settings.RetryTimeout / 2, ct);
-            await postgres.WipeDataDirAsync(ct);
+            // Keep the diverged data (it may hold transactions an operator wants back) until the next re-clone.
+            if (await postgres.SetAsideDataDirAsync(ct) is { } aside) log.Warn($"the diverged data directory is kept at {aside}");
             metrics.CountReclone();
         }
         await postgres.CloneAsync(source.Host, source.Port, ct);

@@ -19,8 +19,15 @@ public interface IPostgresController
     /// <summary>Clones the data directory with pg_basebackup from <paramref name="sourceHost"/>:<paramref name="sourcePort"/>. The data directory must be empty.</summary>
     Task CloneAsync(string sourceHost, int sourcePort, CancellationToken ct);
 
-    /// <summary>Removes everything in the data directory (before a re-clone). PostgreSQL must be stopped.</summary>
+    /// <summary>Removes everything in the data directory (a failed bootstrap). PostgreSQL must be stopped.</summary>
     Task WipeDataDirAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Before a re-clone: moves the data directory to <c>&lt;data_dir&gt;.diverged</c> (replacing an older
+    /// one), so the clone starts empty and the diverged data stays for the operator, even when the
+    /// clone then fails. PostgreSQL must be stopped. Returns where the data went, or null when there was none.
+    /// </summary>
+    Task<string?> SetAsideDataDirAsync(CancellationToken ct);
 
     /// <summary>
     /// Writes the managed configuration for the given role and starts the postmaster; returns once it
