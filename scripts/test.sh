@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test projects one after another (the machine has 2 cores; the cluster tests start
-# three PostgreSQL servers each) and prints one closing line with the totals.
+# three PostgreSQL servers each), shows each test's outcome and ends with one line of totals.
+# Fails when any project fails or runs no test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 projects=(
@@ -17,21 +18,17 @@ for p in "${projects[@]}"; do
   name=$(basename "$p")
   echo "=== $name"
   dotnet test "$p" --no-build --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-      --logger "console;verbosity=normal" 2>&1 | grep -vE '^\s*$' | grep -E 'Passed |Failed |Skipped |error|Error Message|Total tests|Passed!|Failed!|^\s+at |Assert|Exception' | grep -vE '^\s+at (System|Microsoft|Xunit)\.' || true
-  rc=${PIPESTATUS[0]}
-  [ "$rc" -ne 0 ] && status=1
-  trx="$results/$name.trx"
-  if [ -f "$trx" ]; then
-    read -r t p f s < <(python3 - "$trx" <<'PY'
-import sys, xml.etree.ElementTree as ET
-c = ET.parse(sys.argv[1]).getroot().find('.//{*}Counters')
-print(c.get('total'), c.get('passed'), c.get('failed'), int(c.get('notExecuted', 0)))
-PY
-)
-    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  else
+      --logger "console;verbosity=normal" >"$results/$name.log" 2>&1
+  rc=$?
+  # Each test's verdict, failures with their message and our own stack frames.
+  grep -E '^\s+(Passed|Failed|Skipped) |Error Message|^\s+at Appliance|Exception|Total tests' "$results/$name.log" \
+      | grep -vE '^\s+at (System|Microsoft|Xunit)\.' || true
+  read -r p f s < <(sed -nE 's/.*<Counters total="[0-9]+" executed="[0-9]+" passed="([0-9]+)" failed="([0-9]+)".*notExecuted="([0-9]+)".*/\1 \2 \3/p' "$results/$name.trx" 2>/dev/null | head -1)
+  if [ "$rc" -ne 0 ] || [ -z "${p:-}" ] || [ "${p:-0}" -eq 0 ] || [ "${f:-0}" -ne 0 ]; then
     status=1
+    [ -z "${p:-}" ] && tail -30 "$results/$name.log"
   fi
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -183,6 +183,8 @@ public sealed class LocalCluster : IAsyncDisposable
             if (m.EtcdRelay is { } relay) await relay.DisposeAsync();
         await Etcd.DisposeAsync();
         _http.Dispose();
+        // APPLIANCE_LAB_KEEP=1 keeps the folder (logs, data) for a post-mortem; the processes are gone either way.
+        if (Environment.GetEnvironmentVariable("APPLIANCE_LAB_KEEP") == "1") return;
         try { Directory.Delete(Options.Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -30,6 +30,8 @@ public sealed class PostgresController : IPostgresController, IDisposable
 {
     static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
     static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long a starting postmaster may take to write postmaster.pid before it counts as exited.</summary>
+    static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(5);
 
     readonly PostgresqlSection _pg;
     readonly string _member;
@@ -384,7 +386,7 @@ public sealed class PostgresController : IPostgresController, IDisposable
         if (!File.Exists(Path.Combine(DataDir, "PG_VERSION")))
             throw new PostgresControlException($"cannot start: {DataDir} holds no cluster (no PG_VERSION)");
         RefuseWhenRunning("start");
-        RemoveStalePidFile();
+        RemoveStaleLocks();
         WriteManagedFiles(upstream);
         EnsureLogFile();
         Log.Starting(_log, upstream is null ? "primary" : $"standby of {upstream.Name} ({upstream.Host}:{upstream.Port})", LogFile);
@@ -405,6 +407,9 @@ public sealed class PostgresController : IPostgresController, IDisposable
             if (pid is not null) seenPid = pid;
             if (seenPid is int sp && !Postmaster.IsAlive(sp))
                 throw new PostgresControlException($"postmaster {sp} exited during start-up:\n{LogTail()}");
+            // A postmaster writes postmaster.pid within milliseconds; one that never did has already exited.
+            if (seenPid is null && _time.GetElapsedTime(started) > StartupGrace)
+                throw new PostgresControlException($"the postmaster exited during start-up:\n{LogTail()}");
             if (await AcceptsAsync(ct).ConfigureAwait(false))
             {
                 Log.Started(_log, seenPid ?? Postmaster.ReadPid(DataDir) ?? 0);
@@ -678,12 +683,20 @@ public sealed class PostgresController : IPostgresController, IDisposable
     /// A postmaster.pid whose pid is not a live postmaster of this directory (SIGKILL, power loss). PostgreSQL
     /// would refuse to start if that pid now belongs to some other live process, so it goes.
     /// </summary>
-    void RemoveStalePidFile()
+    void RemoveStaleLocks()
     {
         string file = Path.Combine(DataDir, "postmaster.pid");
-        if (!File.Exists(file)) return;
-        Log.StaleLock(_log, Postmaster.ReadPid(DataDir));
-        File.Delete(file);
+        if (File.Exists(file))
+        {
+            Log.StaleLock(_log, Postmaster.ReadPid(DataDir));
+            File.Delete(file);
+        }
+        // The socket lock names the dead postmaster too. PostgreSQL trusts kill(pid, 0), which succeeds
+        // while a killed postmaster is an unreaped zombie (an init that reaps late): it would refuse to
+        // start until then. The socket folder is this data dir's alone and no postmaster runs on it.
+        if (Directory.Exists(RunDir))
+            foreach (var stale in Directory.EnumerateFiles(RunDir, ".s.PGSQL.*.lock"))
+                File.Delete(stale);
     }
 
     string LogTail(int lines = 20)

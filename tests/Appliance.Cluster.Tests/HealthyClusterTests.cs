@@ -73,7 +73,7 @@ public sealed class HealthyClusterTests(HealthyClusterFixture f) : IClassFixture
         Assert.Contains($"patroni_postgres_running{scope} 1", leaderText, StringComparison.Ordinal);
         Assert.Contains($"patroni_postgres_timeline{scope} 1", leaderText, StringComparison.Ordinal);
         Assert.Matches(@"patroni_xlog_location\{scope=""[^""]+""\} [1-9]", leaderText);
-        Assert.Contains("appliance_agent_decisions_total{scope=", leaderText, StringComparison.Ordinal);
+        Assert.Matches(@"appliance_agent_decisions_total\{[^}]*scope=""", leaderText);
         Assert.Contains("appliance_agent_loop_duration_seconds_bucket", leaderText, StringComparison.Ordinal);
         var replicaText = await http.GetStringAsync($"{replica.ApiUrl}/metrics");
         Assert.Contains($"patroni_replica{scope} 1", replicaText, StringComparison.Ordinal);
