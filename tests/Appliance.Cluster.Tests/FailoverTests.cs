@@ -58,6 +58,25 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task A_restarted_leader_agent_takes_its_own_key_over_without_a_failover()
+    {
+        await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("restart"));
+        var leader = await c.WaitForPrimaryAsync("a primary", Failover);
+        var postmaster = leader.PostmasterPid;
+
+        c.SignalAgent(leader.Name, LibC.SIGKILL);
+        Assert.True(await leader.Agent!.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        c.StartAgent(leader.Name);
+
+        await Wait.UntilAsync($"{leader.Name}'s new agent takes over its own leader key",
+            () => File.ReadAllText(leader.AgentLog).Contains("took over our own leader key", StringComparison.Ordinal), Failover);
+        Assert.Equal(leader, await c.WaitForPrimaryAsync($"{leader.Name} is still the primary", Failover));
+        Assert.Equal(postmaster, leader.PostmasterPid);
+        Assert.Equal(1, await TimelineAsync(c, leader.Name));
+        Assert.Equal(leader.Name, await LeaderKeyAsync(c));
+    }
+
+    [Fact]
     public async Task Clean_stop_of_the_leader_agent_releases_the_key_at_once()
     {
         await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("clean"));
