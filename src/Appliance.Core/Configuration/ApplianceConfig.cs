@@ -23,6 +23,10 @@ public sealed record ApplianceConfig
     public MetricsSection Metrics { get; init; } = new();
     /// <summary><c>[tags]</c>: Patroni's member tags.</summary>
     public TagsSection Tags { get; init; } = new();
+    /// <summary><c>[watchdog]</c>: fencing of a primary whose agent hangs.</summary>
+    public WatchdogSection Watchdog { get; init; } = new();
+    /// <summary><c>[callbacks]</c>: scripts run on PostgreSQL life-cycle events.</summary>
+    public CallbacksSection Callbacks { get; init; } = new();
 }
 
 /// <summary><c>[node]</c></summary>
@@ -94,6 +98,8 @@ public sealed record PostgresqlSection
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
     /// <summary><c>pg_hba</c>: the pg_hba.conf lines, in order. The agent writes the file; the default lets the replication user and the superuser in with scram.</summary>
     public IReadOnlyList<string> PgHba { get; init; } = [];
+    /// <summary><c>use_pg_rewind</c>: a diverged former primary rejoins with pg_rewind before falling back to a fresh clone.</summary>
+    public bool UsePgRewind { get; init; } = true;
     /// <summary><c>[postgresql.superuser]</c>: the superuser the agent connects as.</summary>
     public Credentials Superuser { get; init; } = new() { Username = "postgres" };
     /// <summary><c>[postgresql.replication]</c>: the user replicas stream and clone as.</summary>
@@ -120,6 +126,14 @@ public sealed record RestApiSection
     public string? Username { get; init; }
     /// <summary><c>password</c>: basic-auth password. Secret.</summary>
     public string? Password { get; init; }
+    /// <summary><c>cert_file</c>: serve HTTPS with this certificate (PEM); needs <c>key_file</c>.</summary>
+    public string? CertFile { get; init; }
+    /// <summary><c>key_file</c>: the private key of <c>cert_file</c> (PEM).</summary>
+    public string? KeyFile { get; init; }
+    /// <summary><c>ca_file</c>: CA bundle that client certificates must chain to.</summary>
+    public string? CaFile { get; init; }
+    /// <summary><c>verify_client</c>: <c>none</c>, <c>optional</c> or <c>required</c> client certificates (with <c>ca_file</c>).</summary>
+    public string VerifyClient { get; init; } = "none";
 }
 
 /// <summary><c>[metrics]</c></summary>
@@ -142,4 +156,34 @@ public sealed record TagsSection
     public bool Clonefrom { get; init; }
     /// <summary><c>nosync</c>: never choose this node as a synchronous standby.</summary>
     public bool Nosync { get; init; }
+}
+
+/// <summary><c>[watchdog]</c>: the Linux watchdog that resets a node whose agent hangs while primary.</summary>
+public sealed record WatchdogSection
+{
+    /// <summary><c>mode</c>: <c>off</c>; <c>automatic</c> (use the device when it works); <c>required</c> (never lead without it).</summary>
+    public string Mode { get; init; } = "automatic";
+    /// <summary><c>device</c>: the watchdog device.</summary>
+    public string Device { get; init; } = "/dev/watchdog";
+    /// <summary><c>identity</c>: pick the device whose <c>/sys/class/watchdog/*/identity</c> is this (e.g. <c>i6300ESB timer</c>); overrides <c>device</c>.</summary>
+    public string? Identity { get; init; }
+    /// <summary><c>safety_margin</c>: seconds between the watchdog firing and the leader lease expiring (timeout = ttl - safety_margin).</summary>
+    public int SafetyMargin { get; init; } = 5;
+}
+
+/// <summary><c>[callbacks]</c>: scripts run as Patroni runs them (<c>script action role scope</c>), without blocking the HA loop.</summary>
+public sealed record CallbacksSection
+{
+    /// <summary><c>on_start</c></summary>
+    public string? OnStart { get; init; }
+    /// <summary><c>on_stop</c></summary>
+    public string? OnStop { get; init; }
+    /// <summary><c>on_restart</c></summary>
+    public string? OnRestart { get; init; }
+    /// <summary><c>on_reload</c></summary>
+    public string? OnReload { get; init; }
+    /// <summary><c>on_role_change</c></summary>
+    public string? OnRoleChange { get; init; }
+    /// <summary><c>timeout</c>: seconds a callback may run before it is killed.</summary>
+    public int Timeout { get; init; } = 30;
 }

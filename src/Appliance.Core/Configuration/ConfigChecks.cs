@@ -11,6 +11,11 @@ internal static class ConfigChecks
         : value.Contains('/') ? $"expected a name without '/' (it is one segment of an etcd key), found {TomlWriter.Quote(value)}"
         : null;
 
+    /// <summary>One of a fixed set of words.</summary>
+    public static Func<string, string?> OneOf(params string[] allowed) => value =>
+        allowed.Contains(value, StringComparer.Ordinal) ? null
+        : $"expected one of {string.Join(", ", allowed.Select(TomlWriter.Quote))}, found {TomlWriter.Quote(value)}";
+
     /// <summary>Any non-empty string.</summary>
     public static string? NotEmpty(string value) => value.Length == 0 ? "expected a non-empty string, found an empty string" : null;
 

@@ -17,7 +17,9 @@ internal static class ConfigRules
         }
 
         CheckLeaseTimings(config.Agent, tree, lastFile, errors);
-        CheckClientCertificate(config.Etcd, tree, errors);
+        CheckCertificatePair("etcd", config.Etcd.CertFile, config.Etcd.KeyFile, "mutual TLS needs the client certificate and its key together", tree, errors);
+        CheckCertificatePair("restapi", config.Restapi.CertFile, config.Restapi.KeyFile, "HTTPS needs the server certificate and its key together", tree, errors);
+        CheckWatchdogMargin(config, tree, errors);
     }
 
     /// <summary>
@@ -42,15 +44,29 @@ internal static class ConfigRules
             + "or a new primary could be elected while it still accepts writes");
     }
 
-    /// <summary>Mutual TLS needs both halves: a certificate without its key (or the reverse) cannot authenticate.</summary>
-    private static void CheckClientCertificate(EtcdSection etcd, TomlTableNode tree, ErrorList errors)
+    /// <summary>TLS needs both halves: a certificate without its key (or the reverse) cannot authenticate.</summary>
+    private static void CheckCertificatePair(string section, string? certFile, string? keyFile, string why, TomlTableNode tree, ErrorList errors)
     {
-        if (errors.HasFailed("etcd.cert_file") || errors.HasFailed("etcd.key_file") || (etcd.CertFile is null) == (etcd.KeyFile is null))
+        if (errors.HasFailed($"{section}.cert_file") || errors.HasFailed($"{section}.key_file") || (certFile is null) == (keyFile is null))
             return;
-        var (set, unset) = etcd.CertFile is not null ? ("cert_file", "key_file") : ("key_file", "cert_file");
-        var key = $"etcd.{set}";
+        var (set, unset) = certFile is not null ? ("cert_file", "key_file") : ("key_file", "cert_file");
+        var key = $"{section}.{set}";
         if (tree.Find(key) is { } entry)
-            errors.Add(entry.KeyLocation, key, $"expected etcd.{unset} too, found only etcd.{set}: mutual TLS needs the client certificate and its key together");
+            errors.Add(entry.KeyLocation, key, $"expected {section}.{unset} too, found only {section}.{set}: {why}");
+    }
+
+    /// <summary>
+    /// The watchdog must fire before the leader lease expires (timeout = ttl - safety_margin ≥ 1 s): a hung
+    /// primary has to be reset before a replica can take over.
+    /// </summary>
+    private static void CheckWatchdogMargin(ApplianceConfig config, TomlTableNode tree, ErrorList errors)
+    {
+        if (config.Watchdog.Mode == "off" || errors.HasFailed("watchdog.safety_margin") || errors.HasFailed("agent.ttl")
+            || config.Watchdog.SafetyMargin < config.Agent.Ttl)
+            return;
+        if (tree.Find("watchdog.safety_margin") is { } entry)
+            errors.Add(entry.KeyLocation, "watchdog.safety_margin",
+                $"expected less than agent.ttl ({config.Agent.Ttl}), found {config.Watchdog.SafetyMargin}: the watchdog timeout is ttl - safety_margin and must be at least 1 s");
     }
 
     /// <summary>Of the keys that some file defines, the one defined last (in merge order), with its place.</summary>

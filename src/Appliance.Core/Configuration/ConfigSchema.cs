@@ -50,6 +50,7 @@ internal static class ConfigSchema
         Value<PostgresqlSection, string?>("connect_address", "host:port other nodes and clients use; default node.address:port", OptionalHostPort, s => s.ConnectAddress, (s, v) => s with { ConnectAddress = v }),
         Value<PostgresqlSection, string>("run_as", "OS user PostgreSQL runs as when the agent runs as root", new StringKind(ConfigChecks.NotEmpty), s => s.RunAs, (s, v) => s with { RunAs = v }),
         Value<PostgresqlSection, IReadOnlyList<string>>("pg_hba", "the pg_hba.conf lines, in order", new StringListKind(), s => s.PgHba, (s, v) => s with { PgHba = v }),
+        Value<PostgresqlSection, bool>("use_pg_rewind", "a diverged former primary rejoins with pg_rewind before falling back to a fresh clone", Boolean, s => s.UsePgRewind, (s, v) => s with { UsePgRewind = v }),
         new SettingsMember<PostgresqlSection>("parameters", "postgresql.conf settings the agent owns (any key; strings, numbers, booleans)", s => s.Parameters, (s, v) => s with { Parameters = v }),
         new TableMember<PostgresqlSection, Credentials>("superuser", CredentialsSpec("the superuser the agent connects as"), s => s.Superuser, (s, v) => s with { Superuser = v }),
         new TableMember<PostgresqlSection, Credentials>("replication", CredentialsSpec("the user replicas stream and clone as"), s => s.Replication, (s, v) => s with { Replication = v }));
@@ -58,7 +59,11 @@ internal static class ConfigSchema
         Value<RestApiSection, string>("listen", "host:port the REST API (and /metrics) listens on", new StringKind(ConfigChecks.HostPort), s => s.Listen, (s, v) => s with { Listen = v }),
         Value<RestApiSection, string?>("connect_address", "host:port others reach the API at; default node.address and the listen port", OptionalHostPort, s => s.ConnectAddress, (s, v) => s with { ConnectAddress = v }),
         Value<RestApiSection, string?>("username", "basic-auth user for the unsafe endpoints", OptionalString, s => s.Username, (s, v) => s with { Username = v }),
-        Value<RestApiSection, string?>("password", "basic-auth password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }));
+        Value<RestApiSection, string?>("password", "basic-auth password (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }),
+        Value<RestApiSection, string?>("cert_file", "serve HTTPS with this certificate (PEM); needs key_file", OptionalString, s => s.CertFile, (s, v) => s with { CertFile = v }),
+        Value<RestApiSection, string?>("key_file", "private key of cert_file (PEM)", OptionalString, s => s.KeyFile, (s, v) => s with { KeyFile = v }),
+        Value<RestApiSection, string?>("ca_file", "CA bundle that client certificates must chain to", OptionalString, s => s.CaFile, (s, v) => s with { CaFile = v }),
+        Value<RestApiSection, string>("verify_client", "client certificates: none, optional or required (with ca_file)", new StringKind(ConfigChecks.OneOf("none", "optional", "required")), s => s.VerifyClient, (s, v) => s with { VerifyClient = v }));
 
     private static readonly TableSpec<MetricsSection> Metrics = new("Prometheus exposition",
         Value<MetricsSection, bool>("enabled", "serve /metrics on the REST API listener", Boolean, s => s.Enabled, (s, v) => s with { Enabled = v }));
@@ -70,6 +75,20 @@ internal static class ConfigSchema
         Value<TagsSection, bool>("clonefrom", "other nodes may clone from this one", Boolean, s => s.Clonefrom, (s, v) => s with { Clonefrom = v }),
         Value<TagsSection, bool>("nosync", "never choose this node as a synchronous standby", Boolean, s => s.Nosync, (s, v) => s with { Nosync = v }));
 
+    private static readonly TableSpec<WatchdogSection> Watchdog = new("fencing: the watchdog resets a node whose agent hangs while primary",
+        Value<WatchdogSection, string>("mode", "off, automatic (use the device when it works) or required (never lead without it)", new StringKind(ConfigChecks.OneOf("off", "automatic", "required")), s => s.Mode, (s, v) => s with { Mode = v }),
+        Value<WatchdogSection, string>("device", "the watchdog device", new StringKind(ConfigChecks.NotEmpty), s => s.Device, (s, v) => s with { Device = v }),
+        Value<WatchdogSection, string?>("identity", "pick the device whose /sys/class/watchdog/*/identity is this; overrides device", OptionalString, s => s.Identity, (s, v) => s with { Identity = v }),
+        Value<WatchdogSection, int>("safety_margin", "seconds between the watchdog firing and the leader lease expiring (timeout = ttl - safety_margin)", AtLeast0, s => s.SafetyMargin, (s, v) => s with { SafetyMargin = v }));
+
+    private static readonly TableSpec<CallbacksSection> Callbacks = new("scripts run on PostgreSQL events with Patroni's arguments (action, role, scope)",
+        Value<CallbacksSection, string?>("on_start", "after PostgreSQL starts", OptionalString, s => s.OnStart, (s, v) => s with { OnStart = v }),
+        Value<CallbacksSection, string?>("on_stop", "after PostgreSQL stops", OptionalString, s => s.OnStop, (s, v) => s with { OnStop = v }),
+        Value<CallbacksSection, string?>("on_restart", "after PostgreSQL restarts", OptionalString, s => s.OnRestart, (s, v) => s with { OnRestart = v }),
+        Value<CallbacksSection, string?>("on_reload", "after a configuration reload", OptionalString, s => s.OnReload, (s, v) => s with { OnReload = v }),
+        Value<CallbacksSection, string?>("on_role_change", "after a promotion or demotion", OptionalString, s => s.OnRoleChange, (s, v) => s with { OnRoleChange = v }),
+        Value<CallbacksSection, int>("timeout", "seconds a callback may run before it is killed", AtLeast1, s => s.Timeout, (s, v) => s with { Timeout = v }));
+
     /// <summary>The whole file: one table per section.</summary>
     public static readonly TableSpec<ApplianceConfig> Root = new("",
         new TableMember<ApplianceConfig, NodeSection>("node", Node, c => c.Node, (c, v) => c with { Node = v }),
@@ -78,6 +97,8 @@ internal static class ConfigSchema
         new TableMember<ApplianceConfig, AgentSection>("agent", Agent, c => c.Agent, (c, v) => c with { Agent = v }),
         new TableMember<ApplianceConfig, PostgresqlSection>("postgresql", Postgresql, c => c.Postgresql, (c, v) => c with { Postgresql = v }),
         new TableMember<ApplianceConfig, RestApiSection>("restapi", RestApi, c => c.Restapi, (c, v) => c with { Restapi = v }),
+        new TableMember<ApplianceConfig, WatchdogSection>("watchdog", Watchdog, c => c.Watchdog, (c, v) => c with { Watchdog = v }),
+        new TableMember<ApplianceConfig, CallbacksSection>("callbacks", Callbacks, c => c.Callbacks, (c, v) => c with { Callbacks = v }),
         new TableMember<ApplianceConfig, MetricsSection>("metrics", Metrics, c => c.Metrics, (c, v) => c with { Metrics = v }),
         new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }));
 
