@@ -61,10 +61,12 @@ var publisher = new MemberPublisher(config);
 await using var store = EtcdClusterStore.Create(config.Etcd, config.Cluster, config.Node.Name, config.Agent.Ttl, time, logs.CreateLogger<EtcdClusterStore>());
 using var postgres = new PostgresController(config.Postgresql, config.Node.Name, time, logs.CreateLogger<PostgresController>());
 using var peerHttp = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1) });
+var peerClient = new PeerClient(peerHttp);
 var runner = new ActionRunner(settings, config, store, postgres, metrics, time, logs.CreateLogger<ActionRunner>());
-var loop = new HaLoop(settings, store, postgres, new PeerClient(peerHttp), runner, publisher, state, metrics, time, logs.CreateLogger<HaLoop>());
+var loop = new HaLoop(settings, store, postgres, peerClient, runner, publisher, state, metrics, time, logs.CreateLogger<HaLoop>());
 using var probeCache = new ProbeCache(postgres, time);
 new RestApi(config, state, probeCache, metrics, time, publisher).Map(app);
+new OperationsApi(config, store, peerClient, time).Map(app);
 
 using var stop = new CancellationTokenSource();
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });

@@ -113,6 +113,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         var revision = r.Header.Revision;
         string? initialize = null, config = null, history = null, failover = null, sync = null;
         string? status = null, legacyOptime = null;
+        long configVersion = 0, failoverVersion = 0;
         LeaderLock? leader = null;
         (string, long)? ownMember = null;
         var members = ImmutableArray.CreateBuilder<Member>();
@@ -124,9 +125,9 @@ public sealed partial class EtcdClusterStore : IClusterStore
             switch (key[prefixLength..])
             {
                 case EtcdKeys.InitializeName: initialize = value; break;
-                case EtcdKeys.ConfigName: config = value; break;
+                case EtcdKeys.ConfigName: config = value; configVersion = kv.ModRevision; break;
                 case EtcdKeys.HistoryName: history = value; break;
-                case EtcdKeys.FailoverName: failover = value; break;
+                case EtcdKeys.FailoverName: failover = value; failoverVersion = kv.ModRevision; break;
                 case EtcdKeys.SyncName: sync = value; break;
                 case EtcdKeys.StatusName: status = value; break;
                 case EtcdKeys.LegacyLeaderOptimeName: legacyOptime = value; break;
@@ -154,6 +155,8 @@ public sealed partial class EtcdClusterStore : IClusterStore
             Leader = leader,
             Members = members.ToImmutable(),
             ConfigJson = config,
+            ConfigVersion = configVersion,
+            FailoverVersion = failoverVersion,
             HistoryJson = history,
             LastLsn = ParseOptime(status, legacyOptime),
             FailoverJson = failover,
@@ -168,8 +171,9 @@ public sealed partial class EtcdClusterStore : IClusterStore
     public Task<bool> TryStartInitializeAsync(CancellationToken ct)
         => WithLeaseAsync(async lease => (await TxnAsync([Absent(Keys.Initialize)], [PutOp(ByteString.CopyFromUtf8(Keys.Initialize), ByteString.Empty, lease)], ct)).Succeeded, ct);
 
+    /// <summary>Only our own claim: if it expired and another node claimed since, its initdb wins, not ours.</summary>
     public async Task<bool> CompleteInitializeAsync(string systemId, CancellationToken ct)
-        => (await TxnAsync(ValueIs(Keys.Initialize, ""), Put(Keys.Initialize, systemId), ct)).Succeeded;
+        => (await TxnAsync([ValueIs(Keys.Initialize, ""), LeaseIs(ByteString.CopyFromUtf8(Keys.Initialize), LeaseId)], [Put(Keys.Initialize, systemId)], ct)).Succeeded;
 
     public async Task<bool> AbandonInitializeAsync(CancellationToken ct)
         => (await TxnAsync(ValueIs(Keys.Initialize, ""), Delete(Keys.Initialize), ct)).Succeeded;
@@ -231,6 +235,15 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     public async Task<bool> InitializeConfigAsync(string json, CancellationToken ct)
         => (await TxnAsync(Absent(Keys.Config), Put(Keys.Config, json), ct)).Succeeded;
+
+    public async Task<bool> WriteConfigAsync(string json, long expectedVersion, CancellationToken ct)
+        => (await TxnAsync(VersionIs(Keys.Config, expectedVersion), Put(Keys.Config, json), ct)).Succeeded;
+
+    public async Task<bool> WriteFailoverAsync(string json, long expectedVersion, CancellationToken ct)
+        => (await TxnAsync(VersionIs(Keys.Failover, expectedVersion), Put(Keys.Failover, json), ct)).Succeeded;
+
+    public async Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct)
+        => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Failover, expectedVersion), Delete(Keys.Failover), ct)).Succeeded;
 
     public async Task WriteHistoryAsync(string json, CancellationToken ct)
         => await CallAsync(() => _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.History), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: ct));
@@ -367,6 +380,9 @@ public sealed partial class EtcdClusterStore : IClusterStore
         Result = Compare.Types.CompareResult.Equal,
         Value = value,
     };
+
+    /// <summary>The key is exactly as seen: absent when <paramref name="version"/> is 0, else last written at that revision.</summary>
+    private static Compare VersionIs(string key, long version) => version == 0 ? Absent(key) : ModRevisionIs(ByteString.CopyFromUtf8(key), version);
 
     private static Compare ModRevisionIs(ByteString key, long revision) => new()
     {

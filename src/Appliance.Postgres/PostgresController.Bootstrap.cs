@@ -27,7 +27,7 @@ public sealed partial class PostgresController
         var result = await _cmd.RunAsync("initdb", args, null, TimeSpan.FromMinutes(5), ct).ConfigureAwait(false);
         Log.Command(_log, "initdb", result.ExitCode);
         result.ThrowOnFailure();
-        WriteManagedFiles(upstream: null);
+        WriteManagedFiles(upstream: null, standby: false);
     }
 
     public async Task CreateRolesAsync(CancellationToken ct)

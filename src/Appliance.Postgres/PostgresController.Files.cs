@@ -11,8 +11,12 @@ namespace Appliance.Postgres;
 /// <summary>The files the agent owns in and beside the data directory.</summary>
 public sealed partial class PostgresController
 {
-    /// <summary>Writes the managed files for the role; true when <see cref="ManagedFiles.ConfFileName"/> changed.</summary>
-    bool WriteManagedFiles(Upstream? upstream)
+    /// <summary>
+    /// Writes the managed files for the role; true when <see cref="ManagedFiles.ConfFileName"/> changed.
+    /// <paramref name="standby"/> decides standby.signal: a standby may have no upstream yet (it then replays
+    /// its own WAL and waits), which must never make it a primary.
+    /// </summary>
+    bool WriteManagedFiles(Upstream? upstream, bool standby)
     {
         EnsureRunDir();
         if (Encoding.UTF8.GetByteCount(Path.Combine(RunDir, ".s.PGSQL." + _pg.Port.ToString(CultureInfo.InvariantCulture) + ".lock")) > 107)
@@ -28,7 +32,7 @@ public sealed partial class PostgresController
         WriteOwned(Path.Combine(DataDir, "pg_ident.conf"), ManagedFiles.RenderIdent(_pg));
 
         string signal = Path.Combine(DataDir, "standby.signal");
-        if (upstream is not null)
+        if (standby)
         {
             if (!File.Exists(signal)) WriteOwned(signal, "");
         }

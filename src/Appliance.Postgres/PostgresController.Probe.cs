@@ -18,6 +18,7 @@ public sealed partial class PostgresController
         var state = new PostgresState
         {
             DataDirInitialized = initialized,
+            StandbyConfigured = initialized && File.Exists(Path.Combine(DataDir, "standby.signal")),
             PostmasterRunning = pid is not null,
             PostmasterPid = pid,
             SystemId = initialized ? ReadSystemId() : null,

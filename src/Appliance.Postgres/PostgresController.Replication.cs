@@ -26,7 +26,7 @@ public sealed partial class PostgresController
         {
             // PostgreSQL 13+: primary_conninfo and primary_slot_name are reloadable (sighup); on a change
             // the startup process restarts the WAL receiver with the new values. No restart needed.
-            if (WriteManagedFiles(upstream))
+            if (WriteManagedFiles(upstream, standby: true))
             {
                 Log.Following(_log, upstream.Name, "reload");
                 await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
@@ -55,7 +55,7 @@ public sealed partial class PostgresController
         }
         // PostgreSQL removed standby.signal itself; the managed file must forget primary_conninfo too,
         // so that the next start is a primary's.
-        WriteManagedFiles(upstream: null);
+        WriteManagedFiles(upstream: null, standby: false);
         await ExecAsync(conn, "SELECT pg_reload_conf()", ct).ConfigureAwait(false);
         await using (var cmd = new NpgsqlCommand("SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int", conn))
         {
@@ -100,5 +100,11 @@ public sealed partial class PostgresController
             await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             Log.Slot(_log, name, "dropped");
         }
+    }
+
+    public async Task CheckpointAsync(CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await ExecAsync(conn, "CHECKPOINT", ct).ConfigureAwait(false);
     }
 }

@@ -11,15 +11,21 @@ namespace Appliance.Postgres;
 /// <summary>Starting and stopping the postmaster, bounded in time.</summary>
 public sealed partial class PostgresController
 {
-    public async Task StartAsync(Upstream? upstream, TimeSpan timeout, CancellationToken ct)
+    public Task StartAsync(Upstream? upstream, TimeSpan timeout, CancellationToken ct)
+        => StartAsync(upstream, standby: upstream is not null, timeout, ct);
+
+    public Task StartAsStandbyAsync(Upstream? upstream, TimeSpan timeout, CancellationToken ct)
+        => StartAsync(upstream, standby: true, timeout, ct);
+
+    async Task StartAsync(Upstream? upstream, bool standby, TimeSpan timeout, CancellationToken ct)
     {
         if (!File.Exists(Path.Combine(DataDir, "PG_VERSION")))
             throw new PostgresControlException($"cannot start: {DataDir} holds no cluster (no PG_VERSION)");
         RefuseWhenRunning("start");
         RemoveStaleLocks();
-        WriteManagedFiles(upstream);
+        WriteManagedFiles(upstream, standby);
         EnsureLogFile();
-        Log.Starting(_log, upstream is null ? "primary" : $"standby of {upstream.Name} ({upstream.Host}:{upstream.Port})", LogFile);
+        Log.Starting(_log, !standby ? "primary" : upstream is null ? "standby (no upstream yet)" : $"standby of {upstream.Name} ({upstream.Host}:{upstream.Port})", LogFile);
 
         var started = _time.GetTimestamp();
         // -W: pg_ctl returns at once; readiness is ours to judge (below). pg_ctl starts the postmaster in

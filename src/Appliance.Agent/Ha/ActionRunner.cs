@@ -35,15 +35,20 @@ public sealed class ActionRunner(
     {
         if (_running is not { IsCompleted: true } done) return;
         _running = null;
+        _runningCts?.Dispose();
+        _runningCts = null;
         _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         Memory = done.Result(Memory with { ActionInProgress = null });
     }
 
-    public async Task ActAsync(HaDecision d, Observation o, CancellationToken stop)
+    /// <summary>
+    /// Carries out <paramref name="d"/>. Quick store work runs under <paramref name="cycle"/> (the cycle's
+    /// store deadline); background actions run under <paramref name="stop"/> only.
+    /// </summary>
+    public async Task ActAsync(HaDecision d, Observation o, CancellationToken cycle, CancellationToken stop)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(settings.RetryTimeout);
-        var ct = deadline.Token;
+        var ct = cycle;
+        if (d.Action != HaActionKind.KeepLeading) _slots = [];
         try
         {
             switch (d.Action)
@@ -60,8 +65,8 @@ public sealed class ActionRunner(
                     log.Info(await store.TakeOverLeaderAsync(o.Cluster.Leader!, ct) ? "took over our own leader key on the new lease" : "the leader key changed before we could take it over");
                     break;
                 case HaActionKind.ReleaseLeader:
-                    if (o.Postgres.PostmasterRunning && o.Postgres.InRecovery != true)
-                        await postgres.StopAsync(immediate: true, TimeSpan.Zero, ct);
+                    if (o.Postgres.MayAcceptWrites)
+                        await postgres.StopAsync(immediate: true, settings.RetryTimeout / 2, ct);
                     log.Info(await store.ReleaseLeaderAsync(ct) ? "released the leader key" : "the leader key was not ours any more");
                     break;
                 case HaActionKind.AcquireAndPromote:
@@ -72,6 +77,12 @@ public sealed class ActionRunner(
                     }
                     log.Info("won the leader race: promoting");
                     Start(HaActionKind.AcquireAndPromote, c => PromoteAsync(o, c), stop);
+                    break;
+                case HaActionKind.StepDown:
+                    Start(d.Action, c => StepDownAsync(d, o, c), stop);
+                    break;
+                case HaActionKind.ClearFailover:
+                    if (await store.ClearFailoverAsync(o.Cluster.FailoverVersion, ct)) log.Info("removed the failover request");
                     break;
                 case HaActionKind.Promote:
                     Start(d.Action, c => PromoteAsync(o, c), stop);
@@ -90,7 +101,7 @@ public sealed class ActionRunner(
                     Start(d.Action, c => CloneAsync(d, o, c), stop);
                     break;
                 case HaActionKind.StartAsReplica:
-                    Start(d.Action, c => StartReplicaAsync(d.Upstream, c), stop);
+                    Start(d.Action, c => StartStandbyAsync(d.Upstream, c), stop);
                     break;
                 case HaActionKind.StartAsPrimary:
                     Start(d.Action, StartPrimaryAsync, stop);
@@ -110,7 +121,7 @@ public sealed class ActionRunner(
     /// <summary>Cancels the running action and waits for it, at most <paramref name="grace"/>.</summary>
     public async Task CancelAsync(TimeSpan grace)
     {
-        if (_running is not { } running) return;
+        if (_running is not { IsCompleted: false } running) return;
         await (_runningCts?.CancelAsync() ?? Task.CompletedTask);
         await Task.WhenAny(running, Task.Delay(grace, time));
     }
@@ -122,7 +133,8 @@ public sealed class ActionRunner(
         _runningCts = cts;
         _runningKind = kind;
         Memory = Memory with { ActionInProgress = kind };
-        var finished = _finished;
+        // Each action completes its own signal: one abandoned by a demotion cannot wake the loop later.
+        var finished = _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         _running = Task.Run(async () =>
         {
             var sw = Stopwatch.StartNew();
@@ -141,7 +153,6 @@ public sealed class ActionRunner(
             }
             finally
             {
-                cts.Dispose();
                 finished.TrySetResult();
             }
         }, CancellationToken.None);
@@ -157,6 +168,7 @@ public sealed class ActionRunner(
             if (_running is { IsCompleted: false }) log.Warn($"{_runningKind} did not stop at once; demoting anyway");
             CollectFinished();
             _running = null;
+            _runningCts = null;
         }
         Start(HaActionKind.Demote, async ct =>
         {
@@ -186,6 +198,7 @@ public sealed class ActionRunner(
             return m => m;
         }
         log.Info("won the bootstrap race: running initdb");
+        var published = false;
         try
         {
             await postgres.InitDbAsync(ct);
@@ -193,7 +206,9 @@ public sealed class ActionRunner(
             await postgres.CreateRolesAsync(ct);
             var pg = await postgres.ProbeAsync(ct);
             if (pg.SystemId is null) throw new InvalidOperationException("initdb left no system identifier");
-            await store.CompleteInitializeAsync(pg.SystemId, ct);
+            if (!await store.CompleteInitializeAsync(pg.SystemId, ct))
+                throw new InvalidOperationException("the bootstrap claim was lost before initdb finished");
+            published = true;
             await store.InitializeConfigAsync(DynamicConfigJson.FromLocal(config), ct);
             if (!await store.TryAcquireLeaderAsync(ct))
                 throw new InvalidOperationException("the leader key was taken during bootstrap");
@@ -202,11 +217,15 @@ public sealed class ActionRunner(
         }
         catch
         {
-            // Leave nothing half-made behind: the next node to win the race starts clean.
             using var cleanup = new CancellationTokenSource(settings.RetryTimeout);
-            try { await postgres.StopAsync(immediate: true, TimeSpan.Zero, cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
-            try { await postgres.WipeDataDirAsync(cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
-            try { await store.AbandonInitializeAsync(cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
+            try { await postgres.StopAsync(immediate: true, settings.RetryTimeout / 2, cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
+            // Before the system id is published, leave nothing half-made: the next winner starts clean.
+            // After it, this data directory IS the cluster: keep it; the node rejoins the race as a standby.
+            if (!published)
+            {
+                try { await postgres.WipeDataDirAsync(cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
+                try { await store.AbandonInitializeAsync(cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
+            }
             throw;
         }
     }
@@ -234,13 +253,13 @@ public sealed class ActionRunner(
             metrics.CountReclone();
         }
         await postgres.CloneAsync(source.Host, source.Port, ct);
-        await postgres.StartAsync(d.Upstream, settings.PrimaryStartTimeout, ct);
+        await postgres.StartAsStandbyAsync(d.Upstream, settings.PrimaryStartTimeout, ct);
         return m => m with { ConfiguredUpstream = d.Upstream };
     }
 
-    async Task<Func<AgentMemory, AgentMemory>> StartReplicaAsync(Upstream? up, CancellationToken ct)
+    async Task<Func<AgentMemory, AgentMemory>> StartStandbyAsync(Upstream? up, CancellationToken ct)
     {
-        await postgres.StartAsync(up, settings.PrimaryStartTimeout, ct);
+        await postgres.StartAsStandbyAsync(up, settings.PrimaryStartTimeout, ct);
         return m => m with { ConfiguredUpstream = up };
     }
 
@@ -256,6 +275,23 @@ public sealed class ActionRunner(
         return m => m with { ConfiguredUpstream = up };
     }
 
+    /// <summary>
+    /// The old primary's half of a switchover. A checkpoint first keeps the shutdown checkpoint short; the
+    /// fast shutdown then waits until every connected standby has flushed all WAL; the last position goes to
+    /// <c>status</c> so the candidate promotes only with all of it; only then is the key released.
+    /// </summary>
+    async Task<Func<AgentMemory, AgentMemory>> StepDownAsync(HaDecision d, Observation o, CancellationToken ct)
+    {
+        log.Info($"switchover to {d.Candidate}: checkpoint");
+        await postgres.CheckpointAsync(ct);
+        if ((await postgres.ProbeAsync(ct)).WalPosition is long lsn) await store.WriteStatusAsync(lsn, ct);
+        await postgres.StopAsync(immediate: false, settings.RetryTimeout / 2, ct);
+        if ((await postgres.ProbeAsync(ct)).PostmasterRunning)
+            throw new InvalidOperationException("PostgreSQL did not stop: keeping the leader key");
+        log.Info(await store.ReleaseLeaderAsync(ct) ? $"stopped cleanly and released the leader key for {d.Candidate}" : "the leader key was not ours any more");
+        return m => m with { ConfiguredUpstream = null };
+    }
+
     async Task<Func<AgentMemory, AgentMemory>> PromoteAsync(Observation before, CancellationToken ct)
     {
         var newTimeline = await postgres.PromoteAsync(settings.PrimaryStartTimeout, ct);
@@ -266,6 +302,8 @@ public sealed class ActionRunner(
         }
         metrics.CountPromotion();
         log.Info($"promoted: now the primary on timeline {newTimeline}");
+        if (FailoverRequest.From(before.Cluster) is { } request && request.Member == settings.MemberName)
+            await store.ClearFailoverAsync(request.Version, ct);
         return m => m with { ConfiguredUpstream = null };
     }
 }

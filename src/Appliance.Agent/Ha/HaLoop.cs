@@ -26,6 +26,7 @@ public sealed class HaLoop(
     {
         while (!stop.IsCancellationRequested)
         {
+            var started = time.GetTimestamp();
             try
             {
                 await CycleAsync(stop);
@@ -38,15 +39,18 @@ public sealed class HaLoop(
             {
                 log.ActionFailed("HA cycle", e.Message);
             }
-            await SleepAsync(stop);
+            // Cycles start loop_wait apart (not loop_wait after the previous one ended): the lease budget
+            // loop_wait + 2 x retry_timeout <= ttl counts from the start of the cycle that last renewed.
+            await SleepAsync(settings.LoopWait - time.GetElapsedTime(started), stop);
         }
     }
 
-    async Task SleepAsync(CancellationToken stop)
+    async Task SleepAsync(TimeSpan wait, CancellationToken stop)
     {
+        if (wait <= TimeSpan.Zero) return;
         try
         {
-            var change = store.WaitForChangeAsync(settings.LoopWait, stop);
+            var change = store.WaitForChangeAsync(wait, stop);
             await Task.WhenAny(change, runner.Finished.WaitAsync(stop));
         }
         catch (OperationCanceledException)
@@ -57,7 +61,7 @@ public sealed class HaLoop(
         {
             // The watch is a shortcut; without it the loop still cycles every loop_wait.
             log.StoreError(e.Message);
-            try { await Task.Delay(settings.LoopWait, time, stop); } catch (OperationCanceledException) { }
+            try { await Task.Delay(wait, time, stop); } catch (OperationCanceledException) { }
         }
     }
 
@@ -66,10 +70,12 @@ public sealed class HaLoop(
         var started = Stopwatch.GetTimestamp();
         runner.CollectFinished();
 
-        // One deadline for the store work of the cycle: a leader that cannot read and renew within
-        // retry_timeout treats the lease as lost (loop_wait + 2 x retry_timeout <= ttl leaves time to demote).
+        // One deadline for all the store work of the cycle (read, renewal, quick actions, member key):
+        // a leader that cannot do it within retry_timeout treats the lease as lost, and
+        // loop_wait + 2 x retry_timeout <= ttl leaves the second retry_timeout to demote.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
         deadline.CancelAfter(settings.RetryTimeout);
+        var probe = postgres.ProbeAsync(stop);
         var snapshot = _lastSnapshot;
         var reachable = false;
         try
@@ -91,9 +97,12 @@ public sealed class HaLoop(
                 lease = LeaseStatus.StaleOwnKey;
             else
             {
+                var sentAt = time.GetUtcNow();
                 try
                 {
                     lease = await store.RenewLeaderAsync(deadline.Token) ? LeaseStatus.Renewed : LeaseStatus.Lost;
+                    // The lease runs from when the keepalive was sent, not from when the answer came.
+                    if (lease == LeaseStatus.Renewed) _leaseRenewedAt = sentAt;
                 }
                 catch (Exception e) when (!stop.IsCancellationRequested)
                 {
@@ -101,13 +110,13 @@ public sealed class HaLoop(
                     lease = LeaseStatus.Failed;
                 }
             }
-            if (lease == LeaseStatus.Renewed) _leaseRenewedAt = time.GetUtcNow();
         }
 
-        var pg = await postgres.ProbeAsync(stop);
+        var pg = await probe;
 
         PeerStatus[] peerStatuses = [];
-        if (reachable && snapshot.Leader is null && snapshot.IsInitialized && pg.Accepting && settings.CanBePromoted)
+        var wantPeers = snapshot.Leader is null || FailoverRequest.From(snapshot) is not null;
+        if (reachable && wantPeers && snapshot.IsInitialized && pg.Accepting)
         {
             var others = snapshot.Members.Where(m => m.Name != settings.MemberName && !string.IsNullOrEmpty(m.Data.ApiUrl));
             peerStatuses = await peers.FetchAsync(others, TimeSpan.FromSeconds(Math.Clamp(settings.RetryTimeout.TotalSeconds / 2, 1, 3)), stop);
@@ -128,16 +137,14 @@ public sealed class HaLoop(
         _lastReason = decision.Reason;
         metrics.CountDecision(decision.Action);
 
-        await runner.ActAsync(decision, observation, stop);
+        await runner.ActAsync(decision, observation, deadline.Token, stop);
 
         var memberState = MemberPublisher.StateOf(pg, runner.Memory.ActionInProgress);
         if (reachable)
         {
-            using var touch = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            touch.CancelAfter(settings.RetryTimeout);
             try
             {
-                await store.TouchMemberAsync(publisher.Build(pg, memberState), touch.Token);
+                await store.TouchMemberAsync(publisher.Build(pg, memberState), deadline.Token);
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {
@@ -173,7 +180,11 @@ public sealed class HaLoop(
         }
         try
         {
-            if (await store.ReleaseLeaderAsync(cts.Token)) log.Info("released the leader key");
+            // Only a stopped PostgreSQL may hand the key over: else a replica could promote beside it.
+            if ((await postgres.ProbeAsync(cts.Token)).PostmasterRunning)
+                log.Warn("PostgreSQL is still running: keeping the leader key until the lease expires");
+            else if (await store.ReleaseLeaderAsync(cts.Token))
+                log.Info("released the leader key");
             await store.DeleteMemberAsync(cts.Token);
         }
         catch (Exception e)

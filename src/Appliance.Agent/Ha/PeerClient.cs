@@ -50,6 +50,7 @@ public sealed class PeerClient(HttpClient http)
             if (tags.TryGetProperty("failover_priority", out var fp) && fp.TryGetInt32(out var p)) priority = p;
         }
         var running = root.TryGetProperty("state", out var st) && st.GetString() == "running";
-        return new PeerStatus(name, running, role is null ? null : role is not ("master" or "primary"), wal, noFailover, priority);
+        // failover_priority 0 means "never promote" (Patroni 3.2): such a peer must not hold back the race either.
+        return new PeerStatus(name, running, role is null ? null : role is not ("master" or "primary"), wal, noFailover || priority <= 0, priority);
     }
 }

@@ -17,16 +17,22 @@ public sealed record ClusterSnapshot
     public ImmutableArray<Member> Members { get; init; } = [];
     /// <summary>The raw JSON of <c>config</c> (Patroni's dynamic configuration), or null.</summary>
     public string? ConfigJson { get; init; }
+    /// <summary>The revision <c>config</c> was last written at (0 when absent): the compare value of a conditional write.</summary>
+    public long ConfigVersion { get; init; }
     /// <summary>The raw JSON of <c>history</c>: <c>[[timeline, lsn, reason, timestamp, new_leader], ...]</c>.</summary>
     public string? HistoryJson { get; init; }
     /// <summary><c>status</c>'s optime: the last WAL position the leader published.</summary>
     public long? LastLsn { get; init; }
     /// <summary>The raw JSON of <c>failover</c>, or null.</summary>
     public string? FailoverJson { get; init; }
+    /// <summary>The revision <c>failover</c> was last written at (0 when absent).</summary>
+    public long FailoverVersion { get; init; }
     /// <summary>The raw JSON of <c>sync</c>, or null.</summary>
     public string? SyncJson { get; init; }
 
     public bool IsInitialized => !string.IsNullOrEmpty(Initialize);
+    /// <summary>Maintenance mode: <c>"pause": true</c> in the dynamic configuration.</summary>
+    public bool IsPaused => DynamicConfig.IsPaused(ConfigJson);
     public Member? GetMember(string name) => Members.FirstOrDefault(m => m.Name == name);
     public Member? LeaderMember => Leader is null ? null : GetMember(Leader.Name);
 }
@@ -49,7 +55,8 @@ public sealed record Member(string Name, MemberData Data)
 
     public bool IsRunning => Data.State == "running";
     public bool IsPrimaryRole => Data.Role is "master" or "primary";
-    public bool NoFailover => Data.Tags is { } t && t.TryGetValue("nofailover", out var v) && v.IsTrue;
+    /// <summary>Never to be promoted: tagged <c>nofailover</c>, or <c>failover_priority</c> 0.</summary>
+    public bool NoFailover => (Data.Tags is { } t && t.TryGetValue("nofailover", out var v) && v.IsTrue) || FailoverPriority <= 0;
     public bool CloneFrom => Data.Tags is { } t && t.TryGetValue("clonefrom", out var v) && v.IsTrue;
     public bool NoLoadBalance => Data.Tags is { } t && t.TryGetValue("noloadbalance", out var v) && v.IsTrue;
     public int FailoverPriority => Data.Tags is { } t && t.TryGetValue("failover_priority", out var v) && v.AsInt64 is { } p ? (int)p : 1;

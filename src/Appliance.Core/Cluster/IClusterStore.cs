@@ -54,6 +54,15 @@ public interface IClusterStore : IAsyncDisposable
     /// <summary>Creates <c>config</c> with this JSON if absent. True if written.</summary>
     Task<bool> InitializeConfigAsync(string json, CancellationToken ct);
 
+    /// <summary>Writes <c>config</c> only if it is still at <paramref name="expectedVersion"/> (0: only if absent). True if written.</summary>
+    Task<bool> WriteConfigAsync(string json, long expectedVersion, CancellationToken ct);
+
+    /// <summary>Writes <c>failover</c> (a switchover or failover request) only if it is still at <paramref name="expectedVersion"/> (0: only if absent).</summary>
+    Task<bool> WriteFailoverAsync(string json, long expectedVersion, CancellationToken ct);
+
+    /// <summary>Deletes <c>failover</c> only if it is still at <paramref name="expectedVersion"/> (a request is done or void).</summary>
+    Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct);
+
     /// <summary>Writes <c>history</c> (the leader writes it after a promotion).</summary>
     Task WriteHistoryAsync(string json, CancellationToken ct);
 

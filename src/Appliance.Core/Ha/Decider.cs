@@ -12,9 +12,41 @@ public static class Decider
 {
     public static HaDecision Decide(Observation o, HaSettings s, DateTimeOffset now)
     {
+        var d = DecideUnpaused(o, s, now);
+        return o.StoreReachable && o.Cluster.IsPaused ? Paused(d, o, s) : d;
+    }
+
+    /// <summary>
+    /// Maintenance mode (<c>pause</c> in the dynamic configuration): the agent keeps its lease and reports,
+    /// but takes no automatic action on PostgreSQL — no restart, no failover, no re-clone. Demotion rules
+    /// stay (a primary without the lease must still stop taking writes), and so does a failover the
+    /// operator asked for by name.
+    /// </summary>
+    static HaDecision Paused(HaDecision d, Observation o, HaSettings s)
+    {
+        var manual = FailoverRequest.From(o.Cluster) is { } r && (r.Member == s.MemberName || d.Action == HaActionKind.StepDown);
+        return d.Action switch
+        {
+            HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica or HaActionKind.ReleaseLeader or HaActionKind.Reclone
+                => new(HaActionKind.None, $"paused (maintenance mode): not acting on '{d.Reason}'"),
+            HaActionKind.AcquireAndPromote or HaActionKind.StepDown when !manual
+                => new(HaActionKind.None, $"paused (maintenance mode): no automatic failover ('{d.Reason}')"),
+            _ => d,
+        };
+    }
+
+    static HaDecision DecideUnpaused(Observation o, HaSettings s, DateTimeOffset now)
+    {
         var pg = o.Postgres;
         if (pg.IsPrimary)
-            return DecideAsPrimary(o, s);
+            return DecideAsPrimary(o, s, now);
+        if (pg.MayAcceptWrites && (!o.StoreReachable || o.Lease is LeaseStatus.Failed or LeaseStatus.Lost
+            || (o.Cluster.Leader is { } holder && holder.Name != s.MemberName)))
+        {
+            // It does not answer the probe, but without standby.signal it may still commit for the clients
+            // it has: the same rule as for a primary that cannot prove it holds the lease.
+            return new(HaActionKind.Demote, "PostgreSQL runs without standby.signal and does not answer, and this node cannot prove it holds the leader lease: stopping it");
+        }
 
         if (o.Memory.ActionInProgress is { } busy)
             return new(HaActionKind.None, $"{Describe(busy)} in progress");
@@ -51,7 +83,7 @@ public static class Decider
         return DecideAsReplica(o, s, now);
     }
 
-    static HaDecision DecideAsPrimary(Observation o, HaSettings s)
+    static HaDecision DecideAsPrimary(Observation o, HaSettings s, DateTimeOffset now)
     {
         // Invariant 1: a primary that cannot prove it holds the lease stops taking writes now, while
         // the lease (renewed at most loop_wait + retry_timeout ago) has not expired yet.
@@ -68,16 +100,36 @@ public static class Decider
             case LeaseStatus.Renewed:
                 return o.Memory.ActionInProgress is { } busy
                     ? new(HaActionKind.None, $"renewed the leader lease; {Describe(busy)} in progress")
-                    : new(HaActionKind.KeepLeading, "renewed the leader lease: no action, this node is the leader");
+                    : FailoverRequest.From(o.Cluster) is { } request
+                        ? DecideRequestAsLeader(o, s, request, now)
+                        : new(HaActionKind.KeepLeading, "renewed the leader lease: no action, this node is the leader");
         }
 
-        if (o.Memory.ActionInProgress is { } inProgress)
-            return new(HaActionKind.None, $"{Describe(inProgress)} in progress");
         if (o.Cluster.Leader is { } other)
             return new(HaActionKind.Demote, $"{other.Name} holds the leader key: demoting this primary to follow it");
+        if (o.Memory.ActionInProgress is { } inProgress)
+            return new(HaActionKind.None, $"{Describe(inProgress)} in progress");
         if (o.Peers.FirstOrDefault(p => p.Reachable && p.InRecovery == false) is { } rival)
             return new(HaActionKind.None, $"the leader key is free but {rival.Name} also runs as a primary: not taking the key");
         return new(HaActionKind.AcquireAsPrimary, "the leader key is free and this node runs as the primary: taking the key");
+    }
+
+    /// <summary>The leader's side of a switchover or manual failover (Patroni's <c>process_manual_failover_from_leader</c>).</summary>
+    static HaDecision DecideRequestAsLeader(Observation o, HaSettings s, FailoverRequest r, DateTimeOffset now)
+    {
+        if (r.ScheduledAt is { } at && at > now)
+            return new(HaActionKind.KeepLeading, $"renewed the leader lease; a switchover is scheduled at {at:u}");
+        if (r.Leader is { } named && named != s.MemberName)
+            return new(HaActionKind.ClearFailover, $"a switchover from {named} was requested but {s.MemberName} is the leader: dropping the request");
+        if (r.Member == s.MemberName)
+            return new(HaActionKind.ClearFailover, $"the requested candidate {s.MemberName} is already the leader: dropping the request");
+        var healthy = o.Peers.Where(p => p.Reachable && p.InRecovery == true && !p.NoFailover && (r.Member is null || p.Name == r.Member)).ToList();
+        if (healthy.Count == 0)
+            return new(HaActionKind.ClearFailover, r.Member is null
+                ? "a switchover was requested but no replica is healthy enough to take over: dropping the request"
+                : $"a switchover to {r.Member} was requested but it is not a healthy running replica: dropping the request");
+        var to = r.Member ?? healthy.OrderByDescending(p => p.WalPosition ?? 0).ThenByDescending(p => p.FailoverPriority).First().Name;
+        return new(HaActionKind.StepDown, $"switching over to {to}: checkpoint, clean stop so it receives all WAL, then release the leader key", Candidate: to);
     }
 
     static HaDecision DecideClone(ClusterSnapshot c)
@@ -153,6 +205,19 @@ public static class Decider
         if (!s.CanBePromoted)
             return new(HaActionKind.None, "the leader key is free but this node is tagged nofailover (or failover_priority 0): not racing");
         var mine = pg.WalPosition ?? 0;
+        if (FailoverRequest.From(c) is { Member: { } candidate } request)
+        {
+            if (candidate == s.MemberName)
+            {
+                // A switchover's old leader published its last position before stopping cleanly: take over
+                // only with all of it, so no acknowledged transaction is left behind.
+                if (request.Leader is not null && c.LastLsn is long final && mine < final)
+                    return new(HaActionKind.None, $"switchover to this node: waiting to receive all WAL of {request.Leader} ({mine} < {final})");
+                return new(HaActionKind.AcquireAndPromote, $"a {(request.Leader is null ? "failover" : "switchover")} to this node was requested: taking the key and promoting");
+            }
+            if (o.Peers.Any(p => p.Name == candidate && p.Reachable && p.InRecovery == true))
+                return new(HaActionKind.None, $"the leader key is free and a switchover to {candidate} is in progress: leaving it the race");
+        }
         if (c.LastLsn is long last && last - mine > s.MaximumLagOnFailover)
             return new(HaActionKind.None, $"the leader key is free but this node lags {last - mine} bytes behind the last known primary position, more than maximum_lag_on_failover ({s.MaximumLagOnFailover})");
         if (ClusterTimeline(c) is long clusterTl && pg.Timeline is long myTl && myTl < clusterTl)

@@ -35,10 +35,14 @@ public enum HaActionKind
     Demote,
     /// <summary>Give up the leader key (compare-and-delete), so a replica takes over.</summary>
     ReleaseLeader,
+    /// <summary>A switchover away from this primary: checkpoint, stop cleanly (standbys receive all WAL), release the key.</summary>
+    StepDown,
+    /// <summary>Remove a <c>failover</c> request that is done or cannot be carried out.</summary>
+    ClearFailover,
 }
 
 /// <summary>What the decider chose and why, in words an operator reads in the log.</summary>
-public sealed record HaDecision(HaActionKind Action, string Reason, Upstream? Upstream = null, string? CloneFrom = null)
+public sealed record HaDecision(HaActionKind Action, string Reason, Upstream? Upstream = null, string? CloneFrom = null, string? Candidate = null)
 {
     public override string ToString() => Upstream is null ? $"{Action}: {Reason}" : $"{Action} ({Upstream.Name}): {Reason}";
 }

@@ -37,6 +37,15 @@ public interface IPostgresController
     Task StartAsync(Upstream? upstream, TimeSpan timeout, CancellationToken ct);
 
     /// <summary>
+    /// Starts as a standby whatever <paramref name="upstream"/> is: with none yet it replays its own WAL
+    /// and waits (standby.signal, no primary_conninfo), read-only. The only safe start without the leader key.
+    /// </summary>
+    Task StartAsStandbyAsync(Upstream? upstream, TimeSpan timeout, CancellationToken ct);
+
+    /// <summary>Issues a CHECKPOINT on the running server (before a planned stop: the stop itself is then short).</summary>
+    Task CheckpointAsync(CancellationToken ct);
+
+    /// <summary>
     /// Stops the postmaster: fast shutdown, escalated to immediate when it has not stopped after
     /// <paramref name="escalateAfter"/> (walsenders stuck on an unreachable standby, for example).
     /// Returns once no postmaster runs. Immediate right away when <paramref name="immediate"/>.

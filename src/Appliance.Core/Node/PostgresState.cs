@@ -7,6 +7,8 @@ public sealed record PostgresState
 {
     /// <summary>The data directory holds a cluster (PG_VERSION exists).</summary>
     public bool DataDirInitialized { get; init; }
+    /// <summary>standby.signal exists: the server is (or will come up as) a standby.</summary>
+    public bool StandbyConfigured { get; init; }
     /// <summary>A postmaster for this data directory is alive (postmaster.pid names a live process).</summary>
     public bool PostmasterRunning { get; init; }
     public int? PostmasterPid { get; init; }
@@ -32,6 +34,11 @@ public sealed record PostgresState
     public ImmutableArray<ReplicationRow> Replication { get; init; } = [];
 
     public bool IsPrimary => Accepting && InRecovery == false;
+    /// <summary>
+    /// A primary, or a postmaster that may be one: running without standby.signal but not answering the
+    /// probe (overloaded, out of connection slots, still recovering). The demotion rules treat it as a primary.
+    /// </summary>
+    public bool MayAcceptWrites => IsPrimary || (PostmasterRunning && InRecovery != true && !StandbyConfigured);
     public bool IsReplica => Accepting && InRecovery == true;
 }
 

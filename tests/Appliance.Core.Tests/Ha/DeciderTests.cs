@@ -6,7 +6,7 @@ using Appliance.Node;
 namespace Appliance.Core.Tests.Ha;
 
 /// <summary>One row per HA rule: an observation in, the action and its reason out. No mocks.</summary>
-public class DeciderTests
+public partial class DeciderTests
 {
     static readonly DateTimeOffset Now = new(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
     static readonly HaSettings Settings = new() { MemberName = "db1", Ttl = TimeSpan.FromSeconds(30), MaximumLagOnFailover = 1_048_576 };

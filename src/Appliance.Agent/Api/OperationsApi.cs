@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using Appliance.Agent.Ha;
+using Appliance.Cluster;
+using Appliance.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Appliance.Agent.Api;
+
+/// <summary>
+/// The unsafe endpoints, with Patroni 3.0.2's bodies, checks, texts and status codes so that patronictl
+/// and existing scripts drive them: <c>POST /switchover</c>, <c>POST /failover</c>,
+/// <c>DELETE /switchover</c>, <c>PATCH /config</c>, <c>PUT /config</c>. Each needs basic auth when configured.
+/// A request is only written to etcd (the <c>failover</c> or <c>config</c> key, conditionally); the HA
+/// loops of the nodes carry it out.
+/// </summary>
+public sealed class OperationsApi(ApplianceConfig config, IClusterStore store, PeerClient peers, TimeProvider time)
+{
+    const int MaxBody = 64 * 1024;
+    readonly BasicAuth _auth = new(config.Restapi);
+
+    public void Map(WebApplication app)
+    {
+        app.MapPost("/switchover", Guarded(ctx => FailoverAsync(ctx, "switchover")));
+        app.MapPost("/failover", Guarded(ctx => FailoverAsync(ctx, "failover")));
+        app.MapDelete("/switchover", Guarded(DeleteScheduledAsync));
+        app.MapMethods("/config", ["PATCH"], Guarded(ctx => ConfigAsync(ctx, patch: true)));
+        app.MapPut("/config", Guarded(ctx => ConfigAsync(ctx, patch: false)));
+    }
+
+    RequestDelegate Guarded(Func<HttpContext, Task> handler)
+        => ctx => _auth.Allows(ctx.Request) ? handler(ctx) : BasicAuth.ChallengeAsync(ctx);
+
+    async Task FailoverAsync(HttpContext ctx, string action)
+    {
+        var ct = ctx.RequestAborted;
+        if (await ReadJsonAsync(ctx) is not { } body) return;
+        var leader = Str(body, "leader");
+        var candidate = Str(body, "candidate") ?? Str(body, "member");
+        var scheduledText = Str(body, "scheduled_at");
+        var cluster = await store.LoadAsync(ct);
+
+        string? error = action == "failover" && candidate is null ? "Failover could be performed only to a specific candidate"
+            : action == "switchover" && leader is null ? "Switchover could be performed only from a specific leader"
+            : null;
+        DateTimeOffset? scheduled = null;
+        if (error is null && scheduledText is not null)
+        {
+            if (cluster.IsPaused) error = $"Can't schedule {action} in the paused state";
+            else if (!DateTimeOffset.TryParse(scheduledText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
+                error = "Unable to parse scheduled timestamp. It should be in an unambiguous format, e.g. ISO 8601";
+            else if (at <= time.GetUtcNow())
+            {
+                await TextAsync(ctx, 422, "Cannot schedule " + action + " in the past");
+                return;
+            }
+            else scheduled = at;
+        }
+        if (error is null && cluster.IsPaused && candidate is null)
+            error = $"{Title(action)} is possible only to a specific candidate in a paused state";
+        if (error is not null)
+        {
+            await TextAsync(ctx, 400, error);
+            return;
+        }
+        if (scheduled is null && await WhyNotPossibleAsync(cluster, leader, candidate, action, ct) is { } why)
+        {
+            await TextAsync(ctx, 412, why);
+            return;
+        }
+
+        var request = new FailoverRequest(leader, candidate, scheduled, cluster.FailoverVersion);
+        if (!await store.WriteFailoverAsync(request.ToJson(), cluster.FailoverVersion, ct))
+        {
+            await TextAsync(ctx, 503, $"failed to write {action} key into DCS");
+            return;
+        }
+        if (scheduled is not null)
+        {
+            await TextAsync(ctx, 202, $"{Title(action)} scheduled");
+            return;
+        }
+        var (code, text) = await PollResultAsync(cluster.Leader?.Name, candidate, action, ct);
+        await TextAsync(ctx, code, text);
+    }
+
+    /// <summary>Patroni's <c>is_failover_possible</c>: the named leader leads, the candidate exists and answers as a healthy replica.</summary>
+    async Task<string?> WhyNotPossibleAsync(ClusterSnapshot cluster, string? leader, string? candidate, string action, CancellationToken ct)
+    {
+        if (leader is not null && cluster.Leader?.Name != leader) return "leader name does not match";
+        List<Member> members;
+        if (candidate is not null)
+        {
+            members = cluster.Members.Where(m => m.Name == candidate).ToList();
+            if (members.Count == 0) return "candidate does not exists";
+        }
+        else
+        {
+            members = cluster.Members.Where(m => m.Name != cluster.Leader?.Name && !string.IsNullOrEmpty(m.Data.ApiUrl)).ToList();
+            if (members.Count == 0) return $"{action} is not possible: cluster does not have members except leader";
+        }
+        var statuses = await peers.FetchAsync(members, TimeSpan.FromSeconds(3), ct);
+        return statuses.Any(p => p.Reachable && p.InRecovery == true && !p.NoFailover) ? null : $"{action} is not possible: no good candidates have been found";
+    }
+
+    /// <summary>Waits for the leader key to move (Patroni's <c>poll_failover_result</c>), polling etcd every 100 ms.</summary>
+    async Task<(int, string)> PollResultAsync(string? oldLeader, string? candidate, string action, CancellationToken ct)
+    {
+        var past = action[..^4]; // "switch" / "fail"
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(10, config.Agent.LoopWait) * 2);
+        while (time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, ct);
+            ClusterSnapshot c;
+            try { c = await store.LoadAsync(ct); }
+            catch (Exception e) when (e is not OperationCanceledException) { continue; }
+            if (c.Leader is { } now && now.Name != oldLeader)
+                return candidate is null || candidate == now.Name
+                    ? (200, $"Successfully {past}ed over to \"{now.Name}\"")
+                    : (200, $"{Title(past)}ed over to \"{now.Name}\" instead of \"{candidate}\"");
+            if (FailoverRequest.From(c) is null && c.Leader?.Name == oldLeader)
+                return (503, $"{Title(action)} failed");
+        }
+        return (503, $"{Title(action)} status unknown");
+    }
+
+    async Task DeleteScheduledAsync(HttpContext ctx)
+    {
+        var cluster = await store.LoadAsync(ctx.RequestAborted);
+        if (FailoverRequest.From(cluster) is not { ScheduledAt: not null } request)
+            await TextAsync(ctx, 404, "No switchover is scheduled");
+        else if (!await store.ClearFailoverAsync(request.Version, ctx.RequestAborted))
+            await TextAsync(ctx, 503, "Failed to delete scheduled switchover");
+        else
+            await TextAsync(ctx, 200, "Scheduled switchover deleted");
+    }
+
+    /// <summary>PATCH merges (a null deletes a key), PUT replaces; both write only over the version they read.</summary>
+    async Task ConfigAsync(HttpContext ctx, bool patch)
+    {
+        if (await ReadJsonAsync(ctx) is not { } body) return;
+        var cluster = await store.LoadAsync(ctx.RequestAborted);
+        var json = patch ? DynamicConfig.Merge(cluster.ConfigJson, body.GetRawText()) : body.GetRawText();
+        if (!await store.WriteConfigAsync(json, cluster.ConfigVersion, ctx.RequestAborted))
+        {
+            await TextAsync(ctx, 409, "the configuration was changed by someone else meanwhile: read it again and retry");
+            return;
+        }
+        ctx.Response.StatusCode = 200;
+        ctx.Response.ContentType = "application/json";
+        await ctx.Response.WriteAsync(json, ctx.RequestAborted);
+    }
+
+    /// <summary>The request's JSON object, or null after answering 400 with the reason.</summary>
+    static async Task<JsonElement?> ReadJsonAsync(HttpContext ctx)
+    {
+        if (ctx.Request.ContentLength is > MaxBody)
+        {
+            await TextAsync(ctx, 413, $"the body is larger than {MaxBody} bytes");
+            return null;
+        }
+        try
+        {
+            using var doc = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc.RootElement.Clone();
+            await TextAsync(ctx, 400, "expected a JSON object in the body");
+        }
+        catch (JsonException e)
+        {
+            await TextAsync(ctx, 400, $"the body is not valid JSON: {e.Message}");
+        }
+        return null;
+    }
+
+    static string? Str(JsonElement e, string name)
+        => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : null;
+
+    static string Title(string s) => char.ToUpperInvariant(s[0]) + s[1..];
+
+    static Task TextAsync(HttpContext ctx, int code, string text)
+    {
+        ctx.Response.StatusCode = code;
+        ctx.Response.ContentType = "text/plain; charset=utf-8";
+        return ctx.Response.WriteAsync(text, ctx.RequestAborted);
+    }
+}
