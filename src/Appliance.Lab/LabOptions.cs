@@ -16,6 +16,8 @@ public sealed record LabOptions
     public int PrimaryStartTimeout { get; init; } = 60;
     public string SuperuserPassword { get; init; } = "appliance-demo-superuser";
     public string ReplicationPassword { get; init; } = "appliance-demo-replication";
+    /// <summary>Basic-auth user and password for the agents' unsafe REST endpoints, when set.</summary>
+    public (string User, string Password)? RestApiCredentials { get; init; }
     /// <summary>Put a <see cref="TcpRelay"/> between each agent and etcd, so a test can cut one node off the store.</summary>
     public bool RelayEtcd { get; init; }
     /// <summary>Extra TOML appended to one member's configuration (by name), e.g. tags.</summary>

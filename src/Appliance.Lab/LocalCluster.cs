@@ -79,6 +79,7 @@ public sealed class LocalCluster : IAsyncDisposable
         sb.AppendLine("[postgresql.superuser]").AppendLine("username = \"postgres\"").AppendLine($"password = \"{Options.SuperuserPassword}\"");
         sb.AppendLine("[postgresql.replication]").AppendLine("username = \"replicator\"").AppendLine($"password = \"{Options.ReplicationPassword}\"");
         sb.AppendLine("[restapi]").AppendLine($"listen = \"127.0.0.1:{m.ApiPort}\"");
+        if (Options.RestApiCredentials is var (user, password)) sb.AppendLine($"username = \"{user}\"").AppendLine($"password = \"{password}\"");
         if (Options.ExtraToml.TryGetValue(m.Name, out var extra)) sb.AppendLine(extra);
         return sb.ToString();
     }

@@ -58,6 +58,7 @@ public static class StatusJson
                 w.WriteString("role", pg.DataDirInitialized ? "replica" : "uninitialized");
             }
             if (s.Cluster.Leader is null) w.WriteBoolean("cluster_unlocked", true);
+            if (s.Cluster.IsPaused) w.WriteBoolean("pause", true);
             if (s.StoreLastSeen is { } seen) w.WriteNumber("dcs_last_seen", seen.ToUnixTimeSeconds());
             if (pg.SystemId is { } sysid) w.WriteString("database_system_identifier", sysid);
             if (tags is { Count: > 0 })
