@@ -12,6 +12,7 @@ packages=(
   util-linux           # setpriv: PostgreSQL runs as the postgres user when the agent is root
   iproute2 nftables    # namespaces and partitions in the lab
   procps curl ca-certificates
+  libfuse3-dev fuse3 pkg-config gcc   # the FUSE watchdog emulator the watchdog device tests compile and mount
 )
 
 missing=()
