@@ -33,6 +33,7 @@ internal static class ConfigCommands
     public static async Task<int> EditAsync(CtlContext ctx, CancellationToken ct)
     {
         var pairs = ctx.Args.All("set").Concat(ctx.Args.All("pg").Select(p => "postgresql.parameters." + p.TrimStart())).ToList();
+        _ = ConfigEdit.Apply([], pairs); // syntax errors before anything is read
         var key = await ctx.EtcdAsync("read the config key", t => ctx.Admin.GetAsync(ctx.Admin.Keys.Config, t), ct);
         var before = ParseConfig(key?.Value);
         var after = pairs.Count > 0 ? ConfigEdit.Apply(before, pairs) : await EditInEditorAsync(ctx, before, ct);
