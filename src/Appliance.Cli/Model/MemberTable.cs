@@ -43,7 +43,8 @@ internal static class MemberTable
     public static string Pretty(ClusterView c, bool topology)
     {
         var (columns, rows) = Build(c, topology);
-        var cells = rows.Select(r => (IReadOnlyList<string>)r.Skip(1).Select(Cell).ToList()).ToList();
+        // ctl.py formats tags as block YAML for list and as flow YAML ({a: b}) for topology.
+        var cells = rows.Select(r => (IReadOnlyList<string>)r.Skip(1).Select(v => topology && v is JsonObject o ? Yaml.Flow(o) : Cell(v)).ToList()).ToList();
         var text = PrettyTable.Render(columns.Skip(1).ToList(), cells, RightAligned, $" Cluster: {c.Scope} ");
         var service = new List<string>();
         if (c.Paused) service.Add("Maintenance mode: on");

@@ -25,6 +25,14 @@ internal static partial class Yaml
         return sb.ToString();
     }
 
+    /// <summary>A mapping in flow style (<c>default_flow_style=True</c>): <c>{a: 1, b: x}</c>, keys sorted.</summary>
+    public static string Flow(JsonNode? node) => node switch
+    {
+        JsonObject o => "{" + string.Join(", ", o.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{Str(kv.Key)}: {Flow(kv.Value)}")) + "}",
+        JsonArray a => "[" + string.Join(", ", a.Select(Flow)) + "]",
+        _ => Scalar(node),
+    };
+
     private static void Mapping(StringBuilder sb, JsonObject o, int indent, bool firstInline = false)
     {
         var first = true;
