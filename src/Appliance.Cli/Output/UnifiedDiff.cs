@@ -20,8 +20,9 @@ internal static class UnifiedDiff
         while (x < a.Length || y < b.Length)
         {
             if (x < a.Length && y < b.Length && a[x] == b[y]) { ops.Add((' ', a[x], x, y)); x++; y++; }
-            else if (y < b.Length && (x == a.Length || lcs[x, y + 1] >= lcs[x + 1, y])) { ops.Add(('+', b[y], x, y)); y++; }
-            else { ops.Add(('-', a[x], x, y)); x++; }
+            // Removals before additions, as difflib prints a replaced line.
+            else if (x < a.Length && (y == b.Length || lcs[x + 1, y] >= lcs[x, y + 1])) { ops.Add(('-', a[x], x, y)); x++; }
+            else { ops.Add(('+', b[y], x, y)); y++; }
         }
         if (ops.All(o => o.Op == ' ')) return "";
 
