@@ -18,7 +18,8 @@ build: setup
 # Publish the Native AOT binaries into artifacts/bin, one at a time (each peaks near 1.2 GB).
 publish: setup
     dotnet publish src/Appliance.Agent/Appliance.Agent.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
-    ls -l artifacts/bin/appliance-agent
+    dotnet publish src/Appliance.Cli/Appliance.Cli.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
+    ls -l artifacts/bin/appliance-agent artifacts/bin/appliancectl
 
 # Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control,
 # and three-node clusters run by the published AOT agent (what ships is what is tested).

@@ -10,6 +10,7 @@ projects=(
   tests/Appliance.Etcd.Tests
   tests/Appliance.Postgres.Tests
   tests/Appliance.Agent.Tests
+  tests/Appliance.Cli.Tests
   tests/Appliance.Cluster.Tests
 )
 passed=0 failed=0 skipped=0 status=0
