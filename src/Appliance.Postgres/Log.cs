@@ -46,6 +46,18 @@ static class Log
         LoggerMessage.Define<string>(LogLevel.Warning, new EventId(18, "Wiped"), "emptied data directory {DataDir}");
     static readonly Action<ILogger, string, string, Exception?> s_setAside =
         LoggerMessage.Define<string, string>(LogLevel.Warning, new EventId(19, "SetAside"), "moved the diverged data directory {DataDir} to {Aside}");
+    static readonly Action<ILogger, string, int, string, string, Exception?> s_rewindCheck =
+        LoggerMessage.Define<string, int, string, string>(LogLevel.Information, new EventId(20, "RewindCheck"), "divergence from {Host}:{Port}: {Verdict} ({Reason})");
+    static readonly Action<ILogger, string, Exception?> s_crashRecovery =
+        LoggerMessage.Define<string>(LogLevel.Warning, new EventId(21, "CrashRecovery"), "cluster state '{State}' is not a clean shutdown: crash recovery in single-user mode");
+    static readonly Action<ILogger, string, int, Exception?> s_rewinding =
+        LoggerMessage.Define<string, int>(LogLevel.Information, new EventId(22, "Rewinding"), "pg_rewind from {Host}:{Port}");
+    static readonly Action<ILogger, string, int, Exception?> s_rewound =
+        LoggerMessage.Define<string, int>(LogLevel.Information, new EventId(23, "Rewound"), "rewound onto the timeline of {Host}:{Port}");
+    static readonly Action<ILogger, string, int, string, Exception?> s_rewindFailed =
+        LoggerMessage.Define<string, int, string>(LogLevel.Warning, new EventId(24, "RewindFailed"), "pg_rewind from {Host}:{Port} failed: {Reason}");
+    static readonly Action<ILogger, string, int, long, Exception?> s_sourceCheckpoint =
+        LoggerMessage.Define<string, int, long>(LogLevel.Information, new EventId(25, "SourceCheckpoint"), "CHECKPOINT on {Host}:{Port} so that its pg_control shows timeline {Timeline}");
 
     public static void InitDb(ILogger l, string dataDir) => s_initDb(l, dataDir, null);
     public static void Starting(ILogger l, string role, string logFile) => s_starting(l, role, logFile, null);
@@ -66,4 +78,10 @@ static class Log
     public static void Command(ILogger l, string program, int exitCode) => s_command(l, program, exitCode, null);
     public static void Wiped(ILogger l, string dataDir) => s_wiped(l, dataDir, null);
     public static void SetAside(ILogger l, string dataDir, string aside) => s_setAside(l, dataDir, aside, null);
+    public static void RewindCheck(ILogger l, string host, int port, string verdict, string reason) => s_rewindCheck(l, host, port, verdict, reason, null);
+    public static void CrashRecovery(ILogger l, string state) => s_crashRecovery(l, state, null);
+    public static void Rewinding(ILogger l, string host, int port) => s_rewinding(l, host, port, null);
+    public static void Rewound(ILogger l, string host, int port) => s_rewound(l, host, port, null);
+    public static void RewindFailed(ILogger l, string host, int port, string reason) => s_rewindFailed(l, host, port, reason, null);
+    public static void SourceCheckpoint(ILogger l, string host, int port, long timeline) => s_sourceCheckpoint(l, host, port, timeline, null);
 }

@@ -21,7 +21,7 @@ public sealed class PostgresControlException : Exception
 }
 
 /// <summary>
-/// Runs PostgreSQL's programs (initdb, pg_ctl, pg_basebackup) as the run-as user. Arguments never
+/// Runs PostgreSQL's programs (initdb, pg_ctl, pg_basebackup, pg_rewind, postgres --single) as the run-as user. Arguments never
 /// carry secrets: passwords reach the programs through 0600 files named in the environment.
 /// </summary>
 sealed class PgCommand(string binDir, OsUser user)

@@ -9,7 +9,7 @@ using Npgsql;
 namespace Appliance.Postgres;
 
 /// <summary>
-/// <see cref="IPostgresController"/> over PostgreSQL 15's own programs (initdb, pg_ctl, pg_basebackup),
+/// <see cref="IPostgresController"/> over PostgreSQL 15's own programs (initdb, pg_ctl, pg_basebackup, pg_rewind),
 /// signals to the postmaster, and SQL through Npgsql's slim (AOT-safe) data source.
 /// </summary>
 /// <remarks>

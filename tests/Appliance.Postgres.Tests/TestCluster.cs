@@ -78,6 +78,33 @@ public sealed class TestNode : IAsyncDisposable
 
     public string ReadDataFile(string name) => File.ReadAllText(Path.Combine(Pg.DataDir, name));
 
+    /// <summary>
+    /// A crash: SIGKILL to the postmaster, then waits until none of its processes is left (the children
+    /// notice the postmaster's death and exit; one still attached to the shared memory would make the
+    /// next start refuse).
+    /// </summary>
+    public async Task KillPostmasterAsync(TimeSpan deadline)
+    {
+        int pid = int.Parse(File.ReadLines(Path.Combine(Pg.DataDir, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, Tmds.Linux.LibC.kill(pid, Tmds.Linux.LibC.SIGKILL));
+        await Appliance.TestKit.Wait.UntilAsync($"no process of {Name} is left", () => !ProcessesInDataDir().Any(), deadline);
+    }
+
+    /// <summary>Live processes whose working directory is this data directory (every PostgreSQL process chdirs there).</summary>
+    public IEnumerable<int> ProcessesInDataDir()
+    {
+        string dir = Path.GetFullPath(Pg.DataDir);
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out int pid)) continue;
+            string? cwd;
+            try { cwd = new FileInfo(Path.Combine(proc, "cwd")).LinkTarget; }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            if (cwd == dir) yield return pid;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -94,5 +121,53 @@ public sealed class TestNode : IAsyncDisposable
             }
         }
         Controller.Dispose();
+    }
+}
+
+/// <summary>
+/// Samples every process's command line (/proc/*/cmdline) until disposed and remembers any that holds one
+/// of the given secrets: a password passed as an argument would show in ps to every local user.
+/// </summary>
+public sealed class CommandLineWatch : IAsyncDisposable
+{
+    readonly CancellationTokenSource _stop = new();
+    readonly Task _loop;
+    readonly string[] _secrets;
+
+    public ConcurrentBag<string> Leaks { get; } = new();
+    /// <summary>How many command lines were read: proof the watch was looking.</summary>
+    public int Seen { get; private set; }
+
+    public CommandLineWatch(params string[] secrets)
+    {
+        _secrets = secrets;
+        _loop = Task.Run(LoopAsync);
+    }
+
+    async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            foreach (var proc in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(proc), out _)) continue;
+                string cmdline;
+                try { cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' '); }
+                catch (IOException) { continue; }
+                catch (UnauthorizedAccessException) { continue; }
+                Seen++;
+                foreach (var secret in _secrets)
+                    if (cmdline.Contains(secret, StringComparison.Ordinal)) Leaks.Add(cmdline);
+            }
+            // A sampler, not a wait on a condition: it yields the core between passes.
+            try { await Task.Delay(5, _stop.Token); } catch (OperationCanceledException) { }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
     }
 }

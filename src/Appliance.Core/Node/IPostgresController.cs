@@ -58,6 +58,23 @@ public interface IPostgresController
     /// <summary>Promotes the standby (<c>pg_promote(wait =&gt; true)</c>) and returns the new timeline.</summary>
     Task<long> PromoteAsync(TimeSpan timeout, CancellationToken ct);
 
+    /// <summary>
+    /// Whether this data directory (stopped, or running as a standby) has diverged from the history of
+    /// the source at <paramref name="sourceHost"/>:<paramref name="sourcePort"/>: compares the local end of
+    /// WAL and timeline with the source's timeline history (as the replication user). A stopped cluster that
+    /// was not shut down cleanly first goes through crash recovery in single-user mode, so its real end of
+    /// WAL is known. Never throws for an unreachable source: that is <see cref="RewindVerdict.Unknown"/>.
+    /// </summary>
+    Task<RewindCheck> CheckDivergenceAsync(string sourceHost, int sourcePort, CancellationToken ct);
+
+    /// <summary>
+    /// Rewinds the stopped data directory onto the source's timeline with pg_rewind (connecting as the
+    /// superuser), after crash recovery in single-user mode when it was not shut down cleanly. The caller
+    /// then starts it as a standby of the source. Throws a PostgresControlException naming the cause when
+    /// the rewind is impossible; the data directory is then left as pg_rewind left it (re-clone next).
+    /// </summary>
+    Task RewindAsync(string sourceHost, int sourcePort, CancellationToken ct);
+
     /// <summary>On the primary: creates a physical slot for each name missing and drops slots of names absent.</summary>
     Task SyncReplicationSlotsAsync(IReadOnlyCollection<string> memberNames, CancellationToken ct);
 }
