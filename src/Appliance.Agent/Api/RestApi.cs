@@ -2,6 +2,7 @@ using Appliance.Agent.Ha;
 using Appliance.Agent.Metrics;
 using Appliance.Cluster;
 using Appliance.Configuration;
+using Appliance.Fencing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -12,7 +13,7 @@ namespace Appliance.Agent.Api;
 /// HEAD and OPTIONS answering with the same codes (HAProxy's <c>option httpchk OPTIONS /primary</c>),
 /// and <c>/metrics</c>.
 /// </summary>
-public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache probe, AgentMetrics metrics, TimeProvider time, MemberPublisher publisher)
+public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache probe, AgentMetrics metrics, TimeProvider time, MemberPublisher publisher, IWatchdog watchdog)
 {
     static readonly string[] Methods = ["GET", "HEAD", "OPTIONS"];
     static readonly string[] HealthPaths =
@@ -27,7 +28,7 @@ public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache
         foreach (var path in HealthPaths)
             app.MapMethods(path, Methods, (RequestDelegate)(ctx => HealthAsync(ctx, path)));
         app.MapMethods("/patroni", Methods, (RequestDelegate)(async ctx =>
-            await WriteJsonAsync(ctx, 200, StatusJson.Node(state.Current, await probe.GetAsync(ctx.RequestAborted), config.Cluster.Scope, Tags))));
+            await WriteJsonAsync(ctx, 200, StatusJson.Node(state.Current, await probe.GetAsync(ctx.RequestAborted), config.Cluster.Scope, Tags, watchdog.State))));
         app.MapMethods("/liveness", Methods, (RequestDelegate)(ctx =>
             StatusOnlyAsync(ctx, HealthRules.Liveness(state.Current, TimeSpan.FromSeconds(config.Agent.Ttl), time.GetUtcNow()))));
         app.MapMethods("/readiness", Methods, (RequestDelegate)(async ctx =>
@@ -54,7 +55,7 @@ public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache
         var facts = await FactsAsync(ctx);
         var code = HealthRules.StatusCode(path, facts);
         if (HttpMethods.IsGet(ctx.Request.Method))
-            await WriteJsonAsync(ctx, code, StatusJson.Node(facts.Status, facts.Postgres, config.Cluster.Scope, Tags));
+            await WriteJsonAsync(ctx, code, StatusJson.Node(facts.Status, facts.Postgres, config.Cluster.Scope, Tags, watchdog.State));
         else
             await StatusOnlyAsync(ctx, code);
     }

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Appliance.Agent.Ha;
 using Appliance.Cluster;
+using Appliance.Fencing;
 using Appliance.Node;
 
 namespace Appliance.Agent.Api;
@@ -13,7 +14,7 @@ public static class StatusJson
     static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary><c>/patroni</c> (also the body of every health endpoint).</summary>
-    public static byte[] Node(AgentStatus s, PostgresState pg, string scope, IReadOnlyDictionary<string, JsonTagValue>? tags)
+    public static byte[] Node(AgentStatus s, PostgresState pg, string scope, IReadOnlyDictionary<string, JsonTagValue>? tags, WatchdogState? watchdog = null)
         => Write(w =>
         {
             w.WriteStartObject();
@@ -65,6 +66,19 @@ public static class StatusJson
             {
                 w.WriteStartObject("tags");
                 foreach (var (k, v) in tags) { w.WritePropertyName(k); v.Value.WriteTo(w); }
+                w.WriteEndObject();
+            }
+            if (watchdog is { } wd)
+            {
+                // Ours: the fencing state an operator checks before trusting a failover.
+                w.WriteStartObject("watchdog");
+                w.WriteString("mode", wd.Mode.ToString().ToLowerInvariant());
+                w.WriteBoolean("armed", wd.Armed);
+                if (wd.DevicePath is { } dev) w.WriteString("device", dev);
+                if (wd.Identity is { } id) w.WriteString("identity", id);
+                if (wd.TimeoutSeconds is int t) w.WriteNumber("timeout", t);
+                if (wd.LastFeed is { } fed) w.WriteString("last_feed", PgTimestamp(fed));
+                if (wd.LastError is { } err) w.WriteString("last_error", err);
                 w.WriteEndObject();
             }
             w.WriteStartObject("patroni");

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Appliance.Agent.Metrics;
 using Appliance.Cluster;
 using Appliance.Configuration;
+using Appliance.Fencing;
 using Appliance.Ha;
 using Appliance.Node;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ namespace Appliance.Agent.Ha;
 /// </summary>
 public sealed class ActionRunner(
     HaSettings settings, ApplianceConfig config, IClusterStore store, IPostgresController postgres,
-    AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
+    IWatchdog watchdog, AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
 {
     Task<Func<AgentMemory, AgentMemory>>? _running;
     HaActionKind _runningKind;
@@ -59,17 +60,21 @@ public sealed class ActionRunner(
                     await KeepLeadingAsync(o, ct);
                     break;
                 case HaActionKind.AcquireAsPrimary:
+                    if (!MayLead()) break;
                     log.Info(await store.TryAcquireLeaderAsync(ct) ? "took the free leader key as the running primary" : "another node took the leader key first");
                     break;
                 case HaActionKind.TakeOverOwnKey:
+                    if (!MayLead()) break;
                     log.Info(await store.TakeOverLeaderAsync(o.Cluster.Leader!, ct) ? "took over our own leader key on the new lease" : "the leader key changed before we could take it over");
                     break;
                 case HaActionKind.ReleaseLeader:
                     if (o.Postgres.MayAcceptWrites)
                         await postgres.StopAsync(immediate: true, settings.RetryTimeout / 2, ct);
                     log.Info(await store.ReleaseLeaderAsync(ct) ? "released the leader key" : "the leader key was not ours any more");
+                    Disarm();
                     break;
                 case HaActionKind.AcquireAndPromote:
+                    if (!MayLead()) break;
                     if (!await store.TryAcquireLeaderAsync(ct))
                     {
                         log.Info("another node won the leader race: following it");
@@ -97,7 +102,7 @@ public sealed class ActionRunner(
                     Start(d.Action, c => AdoptAsync(o, c), stop);
                     break;
                 case HaActionKind.Clone:
-                case HaActionKind.Reclone:
+                case HaActionKind.Rejoin:
                     Start(d.Action, c => CloneAsync(d, o, c), stop);
                     break;
                 case HaActionKind.StartAsReplica:
@@ -116,6 +121,27 @@ public sealed class ActionRunner(
             metrics.CountFailure(d.Action);
             log.ActionFailed(d.Action.ToString(), e.Message);
         }
+    }
+
+    /// <summary>Arms the watchdog before the leader key is taken; false (and logged) when <c>required</c> mode refuses.</summary>
+    bool MayLead()
+    {
+        var r = watchdog.Arm();
+        if (r.LogOnce is { } problem) log.Warn($"watchdog: {problem}");
+        if (!r.MayLead) log.Warn($"not taking the leader key: {r.Reason}");
+        return r.MayLead;
+    }
+
+    /// <summary>Stops the watchdog once this node no longer takes writes (PostgreSQL stopped, key released).</summary>
+    public void Disarm()
+    {
+        if (watchdog.Disarm().LogOnce is { } problem) log.Warn($"watchdog: {problem}");
+    }
+
+    /// <summary>Feeds the watchdog: every cycle in which this node renewed the leader lease.</summary>
+    public void Feed()
+    {
+        if (watchdog.Feed().LogOnce is { } problem) log.Warn($"watchdog: {problem}");
     }
 
     /// <summary>Cancels the running action and waits for it, at most <paramref name="grace"/>.</summary>
@@ -175,6 +201,7 @@ public sealed class ActionRunner(
             // Fast shutdown first; walsenders stuck on an unreachable standby can hang it, so escalate
             // to immediate in time for the whole demotion to end within retry_timeout.
             await postgres.StopAsync(immediate: false, escalateAfter: settings.RetryTimeout / 2, ct);
+            Disarm();
             return m => m with { ConfiguredUpstream = null };
         }, stop);
     }
@@ -210,6 +237,7 @@ public sealed class ActionRunner(
                 throw new InvalidOperationException("the bootstrap claim was lost before initdb finished");
             published = true;
             await store.InitializeConfigAsync(DynamicConfigJson.FromLocal(config), ct);
+            if (!MayLead()) throw new InvalidOperationException("the watchdog refuses leadership (watchdog.mode = required)");
             if (!await store.TryAcquireLeaderAsync(ct))
                 throw new InvalidOperationException("the leader key was taken during bootstrap");
             log.Info($"bootstrapped the cluster (system identifier {pg.SystemId}) and took the leader key");
@@ -245,22 +273,65 @@ public sealed class ActionRunner(
     {
         var source = o.Cluster.GetMember(d.CloneFrom!)?.PostgresEndpoint
             ?? throw new InvalidOperationException($"{d.CloneFrom} has no PostgreSQL address");
-        if (d.Action == HaActionKind.Reclone)
+        if (d.Action == HaActionKind.Rejoin)
         {
             await postgres.StopAsync(immediate: false, settings.RetryTimeout / 2, ct);
-            // Keep the diverged data (it may hold transactions an operator wants back) until the next re-clone.
-            if (await postgres.SetAsideDataDirAsync(ct) is { } aside) log.Warn($"the diverged data directory is kept at {aside}");
-            metrics.CountReclone();
+            if (d.Upstream is { } up && await TryRewindAsync(up, "it stopped streaming on an older timeline", ct))
+            {
+                await postgres.StartAsStandbyAsync(up, settings.PrimaryStartTimeout, ct);
+                return m => m with { ConfiguredUpstream = up };
+            }
+            await SetAsideAsync(ct);
         }
         await postgres.CloneAsync(source.Host, source.Port, ct);
         await postgres.StartAsStandbyAsync(d.Upstream, settings.PrimaryStartTimeout, ct);
         return m => m with { ConfiguredUpstream = d.Upstream };
     }
 
+    /// <summary>
+    /// Starts as a standby; a former primary whose WAL went past the point where the leader's timeline
+    /// forked is first rewound (so it rejoins in seconds instead of failing to stream and being re-cloned).
+    /// </summary>
     async Task<Func<AgentMemory, AgentMemory>> StartStandbyAsync(Upstream? up, CancellationToken ct)
     {
+        if (up is not null && config.Postgresql.UsePgRewind)
+        {
+            var check = await postgres.CheckDivergenceAsync(up.Host, up.Port, ct);
+            if (check.Verdict == RewindVerdict.Needed && !await TryRewindAsync(up, check.Reason, ct))
+            {
+                await SetAsideAsync(ct);
+                await postgres.CloneAsync(up.Host, up.Port, ct);
+            }
+        }
         await postgres.StartAsStandbyAsync(up, settings.PrimaryStartTimeout, ct);
         return m => m with { ConfiguredUpstream = up };
+    }
+
+    /// <summary>Keeps the diverged data (it may hold transactions an operator wants back) until the next re-clone.</summary>
+    async Task SetAsideAsync(CancellationToken ct)
+    {
+        if (await postgres.SetAsideDataDirAsync(ct) is { } aside) log.Warn($"the diverged data directory is kept at {aside}; cloning again");
+        metrics.CountReclone();
+    }
+
+    /// <summary>pg_rewind from the leader (when <c>use_pg_rewind</c>); false, logged and counted, when it is off or fails.</summary>
+    async Task<bool> TryRewindAsync(Upstream up, string why, CancellationToken ct)
+    {
+        if (!config.Postgresql.UsePgRewind) return false;
+        log.Warn($"diverged from {up.Name} ({why}): running pg_rewind");
+        try
+        {
+            await postgres.RewindAsync(up.Host, up.Port, ct);
+            metrics.CountRewind(ok: true);
+            log.Info($"pg_rewind from {up.Name} succeeded");
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            metrics.CountRewind(ok: false);
+            log.Warn($"pg_rewind from {up.Name} failed, a fresh clone follows: {e.Message}");
+            return false;
+        }
     }
 
     async Task<Func<AgentMemory, AgentMemory>> StartPrimaryAsync(CancellationToken ct)
@@ -289,6 +360,7 @@ public sealed class ActionRunner(
         if ((await postgres.ProbeAsync(ct)).PostmasterRunning)
             throw new InvalidOperationException("PostgreSQL did not stop: keeping the leader key");
         log.Info(await store.ReleaseLeaderAsync(ct) ? $"stopped cleanly and released the leader key for {d.Candidate}" : "the leader key was not ours any more");
+        Disarm();
         return m => m with { ConfiguredUpstream = null };
     }
 

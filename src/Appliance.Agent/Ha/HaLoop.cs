@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Appliance.Agent.Metrics;
 using Appliance.Cluster;
 using Appliance.Ha;
+using Appliance.Linux.Systemd;
 using Appliance.Node;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ namespace Appliance.Agent.Ha;
 public sealed class HaLoop(
     HaSettings settings, IClusterStore store, IPostgresController postgres, PeerClient peers,
     ActionRunner runner, MemberPublisher publisher, AgentState state, AgentMetrics metrics,
-    TimeProvider time, ILogger<HaLoop> log)
+    SystemdNotify notify, TimeProvider time, ILogger<HaLoop> log)
 {
     ClusterSnapshot _lastSnapshot = new();
     DateTimeOffset? _storeLastSeen;
@@ -102,7 +103,11 @@ public sealed class HaLoop(
                 {
                     lease = await store.RenewLeaderAsync(deadline.Token) ? LeaseStatus.Renewed : LeaseStatus.Lost;
                     // The lease runs from when the keepalive was sent, not from when the answer came.
-                    if (lease == LeaseStatus.Renewed) _leaseRenewedAt = sentAt;
+                    if (lease == LeaseStatus.Renewed)
+                    {
+                        _leaseRenewedAt = sentAt;
+                        runner.Feed();
+                    }
                 }
                 catch (Exception e) when (!stop.IsCancellationRequested)
                 {
@@ -159,6 +164,9 @@ public sealed class HaLoop(
             MemberState = memberState,
         });
         metrics.ObserveCycle(Stopwatch.GetElapsedTime(started));
+        // systemd restarts an agent whose loop stops turning (WatchdogSec=); STATUS= shows in systemctl status.
+        notify.Watchdog();
+        notify.Status(decision.ToString());
     }
 
     /// <summary>
@@ -183,8 +191,11 @@ public sealed class HaLoop(
             // Only a stopped PostgreSQL may hand the key over: else a replica could promote beside it.
             if ((await postgres.ProbeAsync(cts.Token)).PostmasterRunning)
                 log.Warn("PostgreSQL is still running: keeping the leader key until the lease expires");
-            else if (await store.ReleaseLeaderAsync(cts.Token))
-                log.Info("released the leader key");
+            else
+            {
+                runner.Disarm();
+                if (await store.ReleaseLeaderAsync(cts.Token)) log.Info("released the leader key");
+            }
             await store.DeleteMemberAsync(cts.Token);
         }
         catch (Exception e)

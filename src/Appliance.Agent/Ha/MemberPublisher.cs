@@ -54,7 +54,7 @@ public sealed class MemberPublisher(ApplianceConfig config)
     public static string StateOf(PostgresState pg, HaActionKind? inProgress) => inProgress switch
     {
         HaActionKind.Bootstrap => "initializing new cluster",
-        HaActionKind.Clone or HaActionKind.Reclone => "creating replica",
+        HaActionKind.Clone or HaActionKind.Rejoin => "creating replica",
         HaActionKind.Demote => "stopping",
         HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica => "starting",
         _ when pg.Accepting => "running",

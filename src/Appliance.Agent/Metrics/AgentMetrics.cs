@@ -1,4 +1,5 @@
 using Appliance.Agent.Ha;
+using Appliance.Fencing;
 using Appliance.Ha;
 using Prometheus;
 
@@ -16,9 +17,10 @@ public sealed class AgentMetrics
     readonly Counter _failures;
     readonly Counter _promotions;
     readonly Counter _reclones;
+    readonly Counter _rewinds;
     readonly Histogram _loopDuration;
 
-    public AgentMetrics(string scope, TimeSpan leaseTtl, AgentState state, TimeProvider time)
+    public AgentMetrics(string scope, TimeSpan leaseTtl, AgentState state, IWatchdog watchdog, TimeProvider time)
     {
         _registry.SetStaticLabels(new Dictionary<string, string> { ["scope"] = scope });
         var f = Prometheus.Metrics.WithCustomRegistry(_registry);
@@ -44,12 +46,16 @@ public sealed class AgentMetrics
         var dcsLastSeen = G("patroni_dcs_last_seen", "Epoch seconds when etcd last answered.");
         var pendingRestart = G("patroni_pending_restart", "1 if a restart is needed to apply settings.");
         var isPaused = G("patroni_is_paused", "1 if the cluster is in maintenance mode.");
+        var wdArmed = G("appliance_agent_watchdog_armed", "1 while the watchdog is armed (this node leads and is fenced by it).");
+        var wdTimeout = G("appliance_agent_watchdog_timeout_seconds", "The timeout the watchdog device took (0 when not armed).");
+        var wdFed = G("appliance_agent_watchdog_last_feed_timestamp_seconds", "Epoch seconds of the last keepalive sent to the watchdog.");
         var leaseLeft = G("appliance_agent_lease_seconds_left", "Seconds until this node's leader lease expires if not renewed (0 when not the leader).");
 
         _decisions = f.CreateCounter("appliance_agent_decisions_total", "HA decisions by action.", "action");
         _failures = f.CreateCounter("appliance_agent_action_failures_total", "Actions that failed, by action.", "action");
         _promotions = f.CreateCounter("appliance_agent_promotions_total", "Promotions of this node.");
-        _reclones = f.CreateCounter("appliance_agent_reclones_total", "Data directories thrown away and cloned again.");
+        _reclones = f.CreateCounter("appliance_agent_reclones_total", "Diverged data directories set aside and cloned again.");
+        _rewinds = f.CreateCounter("appliance_agent_rewinds_total", "pg_rewind runs of a diverged former primary, by result.", "result");
         _loopDuration = f.CreateHistogram("appliance_agent_loop_duration_seconds", "Duration of one HA cycle (observe, decide, act).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 4, 8) });
 
@@ -78,6 +84,10 @@ public sealed class AgentMetrics
             dcsLastSeen.Set(s.StoreLastSeen?.ToUnixTimeSeconds() ?? 0);
             pendingRestart.Set(0);
             isPaused.Set(0);
+            var wd = watchdog.State;
+            wdArmed.Set(wd.Armed ? 1 : 0);
+            wdTimeout.Set(wd.Armed ? wd.TimeoutSeconds ?? 0 : 0);
+            wdFed.Set(wd.LastFeed?.ToUnixTimeMilliseconds() / 1000.0 ?? 0);
             leaseLeft.Set(s.HoldsLock && s.LeaseRenewedAt is { } at ? Math.Max(0, (leaseTtl - (time.GetUtcNow() - at)).TotalSeconds) : 0);
         });
     }
@@ -86,6 +96,7 @@ public sealed class AgentMetrics
     public void CountFailure(HaActionKind action) => _failures.WithLabels(action.ToString()).Inc();
     public void CountPromotion() => _promotions.Inc();
     public void CountReclone() => _reclones.Inc();
+    public void CountRewind(bool ok) => _rewinds.WithLabels(ok ? "ok" : "failed").Inc();
     public void ObserveCycle(TimeSpan duration) => _loopDuration.Observe(duration.TotalSeconds);
 
     /// <summary>Writes the Prometheus text exposition.</summary>

@@ -27,7 +27,7 @@ public static class Decider
         var manual = FailoverRequest.From(o.Cluster) is { } r && (r.Member == s.MemberName || d.Action == HaActionKind.StepDown);
         return d.Action switch
         {
-            HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica or HaActionKind.ReleaseLeader or HaActionKind.Reclone
+            HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica or HaActionKind.ReleaseLeader or HaActionKind.Rejoin
                 => new(HaActionKind.None, $"paused (maintenance mode): not acting on '{d.Reason}'"),
             HaActionKind.AcquireAndPromote or HaActionKind.StepDown when !manual
                 => new(HaActionKind.None, $"paused (maintenance mode): no automatic failover ('{d.Reason}')"),
@@ -188,8 +188,8 @@ public static class Decider
             if (o.Memory.NotStreamingSince is { } since && now - since > s.Ttl
                 && c.LeaderMember?.Data.Timeline is long leaderTl && pg.Timeline is long myTl && myTl < leaderTl)
             {
-                return new(HaActionKind.Reclone,
-                    $"not streaming from {up.Name} for {(now - since).TotalSeconds:0}s and on timeline {myTl} behind the leader's {leaderTl}: the data has diverged, cloning again", up, up.Name);
+                return new(HaActionKind.Rejoin,
+                    $"not streaming from {up.Name} for {(now - since).TotalSeconds:0}s and on timeline {myTl} behind the leader's {leaderTl}: the data has diverged: rejoining (pg_rewind, else a fresh clone)", up, up.Name);
             }
             return new(HaActionKind.None, pg.Streaming ? $"no action: streaming from the leader {up.Name}" : $"no action: waiting to stream from the leader {up.Name}");
         }
@@ -265,7 +265,8 @@ public static class Decider
     static string Describe(HaActionKind k) => k switch
     {
         HaActionKind.Bootstrap => "bootstrap",
-        HaActionKind.Clone or HaActionKind.Reclone => "cloning",
+        HaActionKind.Clone => "cloning",
+        HaActionKind.Rejoin => "rejoining",
         HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica => "starting PostgreSQL",
         HaActionKind.Promote or HaActionKind.AcquireAndPromote => "promotion",
         HaActionKind.Demote => "demotion",

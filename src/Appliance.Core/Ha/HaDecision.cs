@@ -15,8 +15,8 @@ public enum HaActionKind
     AdoptExistingData,
     /// <summary>Copy the data directory from a running member with pg_basebackup.</summary>
     Clone,
-    /// <summary>Throw away a diverged data directory and clone again.</summary>
-    Reclone,
+    /// <summary>Bring a diverged data directory back in line: pg_rewind from the leader, else set it aside and clone again.</summary>
+    Rejoin,
     /// <summary>Start PostgreSQL as a standby (of the upstream, or of nobody yet).</summary>
     StartAsReplica,
     /// <summary>Start PostgreSQL as the primary (the leader key is ours: a crash restart in place).</summary>

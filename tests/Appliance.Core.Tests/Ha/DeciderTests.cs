@@ -142,7 +142,7 @@ public partial class DeciderTests
     {
         var c = Cluster(members: [M("db1"), M("db2", "master", tl: 2), M("db3")]);
         var d = Decide(c, Replica with { Streaming = false }, memory: FollowingDb2 with { NotStreamingSince = Now.AddSeconds(-31) });
-        Expect(d, HaActionKind.Reclone, "diverged");
+        Expect(d, HaActionKind.Rejoin, "diverged");
     }
 
     [Fact] public void Replica_not_streaming_briefly_waits()
