@@ -149,7 +149,7 @@ public sealed class HaLoop(
         {
             try
             {
-                await store.TouchMemberAsync(publisher.Build(pg, memberState), deadline.Token);
+                await store.TouchMemberAsync(publisher.Build(pg, memberState, snapshot.IsPaused), deadline.Token);
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {

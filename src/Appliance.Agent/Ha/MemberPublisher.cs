@@ -20,7 +20,7 @@ public sealed class MemberPublisher(ApplianceConfig config)
     public static string RestConnectAddress(ApplianceConfig c)
         => c.Restapi.ConnectAddress ?? $"{c.Node.Address}:{c.Restapi.Listen[(c.Restapi.Listen.LastIndexOf(':') + 1)..]}";
 
-    public MemberData Build(PostgresState pg, string state)
+    public MemberData Build(PostgresState pg, string state, bool paused = false)
     {
         var isPrimary = pg.IsPrimary;
         return new MemberData
@@ -35,6 +35,7 @@ public sealed class MemberPublisher(ApplianceConfig config)
             ReplayLsn = isPrimary ? null : pg.ReplayLsn,
             ReceiveLsn = isPrimary ? null : pg.ReceiveLsn,
             Tags = Tags(config.Tags),
+            Pause = paused ? true : null,
         };
     }
 

@@ -23,6 +23,8 @@ public sealed record MemberData
     [JsonPropertyName("replay_lsn")] public long? ReplayLsn { get; init; }
     [JsonPropertyName("receive_lsn")] public long? ReceiveLsn { get; init; }
     [JsonPropertyName("pending_restart")] public bool? PendingRestart { get; init; }
+    /// <summary>True while this node sees the cluster paused (maintenance mode); patronictl waits on it.</summary>
+    [JsonPropertyName("pause")] public bool? Pause { get; init; }
     /// <summary>Only the tags that differ from their defaults, as Patroni does.</summary>
     [JsonPropertyName("tags")] public Dictionary<string, JsonTagValue>? Tags { get; init; }
 }
