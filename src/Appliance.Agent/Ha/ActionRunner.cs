@@ -17,7 +17,7 @@ namespace Appliance.Agent.Ha;
 /// </summary>
 public sealed class ActionRunner(
     HaSettings settings, ApplianceConfig config, IClusterStore store, IPostgresController postgres,
-    IWatchdog watchdog, AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
+    IWatchdog watchdog, Callbacks callbacks, AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
 {
     Task<Func<AgentMemory, AgentMemory>>? _running;
     HaActionKind _runningKind;
@@ -202,7 +202,8 @@ public sealed class ActionRunner(
             // to immediate in time for the whole demotion to end within retry_timeout.
             await postgres.StopAsync(immediate: false, escalateAfter: settings.RetryTimeout / 2, ct);
             Disarm();
-            return m => m with { ConfiguredUpstream = null };
+            callbacks.OnStop("master");
+            return m => m with { ConfiguredUpstream = null, WasPrimary = true };
         }, stop);
     }
 
@@ -230,6 +231,7 @@ public sealed class ActionRunner(
         {
             await postgres.InitDbAsync(ct);
             await postgres.StartAsync(null, settings.PrimaryStartTimeout, ct);
+            callbacks.OnStart("master");
             await postgres.CreateRolesAsync(ct);
             var pg = await postgres.ProbeAsync(ct);
             if (pg.SystemId is null) throw new InvalidOperationException("initdb left no system identifier");
@@ -285,6 +287,7 @@ public sealed class ActionRunner(
         }
         await postgres.CloneAsync(source.Host, source.Port, ct);
         await postgres.StartAsStandbyAsync(d.Upstream, settings.PrimaryStartTimeout, ct);
+        callbacks.OnStart("replica");
         return m => m with { ConfiguredUpstream = d.Upstream };
     }
 
@@ -304,7 +307,12 @@ public sealed class ActionRunner(
             }
         }
         await postgres.StartAsStandbyAsync(up, settings.PrimaryStartTimeout, ct);
-        return m => m with { ConfiguredUpstream = up };
+        callbacks.OnStart("replica");
+        return m =>
+        {
+            if (m.WasPrimary) callbacks.OnRoleChange("replica");
+            return m with { ConfiguredUpstream = up, WasPrimary = false };
+        };
     }
 
     /// <summary>Keeps the diverged data (it may hold transactions an operator wants back) until the next re-clone.</summary>
@@ -337,6 +345,7 @@ public sealed class ActionRunner(
     async Task<Func<AgentMemory, AgentMemory>> StartPrimaryAsync(CancellationToken ct)
     {
         await postgres.StartAsync(null, settings.PrimaryStartTimeout, ct);
+        callbacks.OnRestart("master");
         return m => m with { ConfiguredUpstream = null };
     }
 
@@ -361,7 +370,8 @@ public sealed class ActionRunner(
             throw new InvalidOperationException("PostgreSQL did not stop: keeping the leader key");
         log.Info(await store.ReleaseLeaderAsync(ct) ? $"stopped cleanly and released the leader key for {d.Candidate}" : "the leader key was not ours any more");
         Disarm();
-        return m => m with { ConfiguredUpstream = null };
+        callbacks.OnStop("master");
+        return m => m with { ConfiguredUpstream = null, WasPrimary = true };
     }
 
     async Task<Func<AgentMemory, AgentMemory>> PromoteAsync(Observation before, CancellationToken ct)
@@ -374,6 +384,7 @@ public sealed class ActionRunner(
         }
         metrics.CountPromotion();
         log.Info($"promoted: now the primary on timeline {newTimeline}");
+        callbacks.OnRoleChange("master");
         if (FailoverRequest.From(before.Cluster) is { } request && request.Member == settings.MemberName)
             await store.ClearFailoverAsync(request.Version, ct);
         return m => m with { ConfiguredUpstream = null };

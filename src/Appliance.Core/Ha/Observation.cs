@@ -53,6 +53,8 @@ public sealed record AgentMemory
     public DateTimeOffset? NotStreamingSince { get; init; }
     /// <summary>The upstream this node's standby configuration names (set when the agent starts or re-points PostgreSQL).</summary>
     public Upstream? ConfiguredUpstream { get; init; }
+    /// <summary>This node stopped as a primary (demotion or switchover) and has not run as a standby since: the next standby start is a role change.</summary>
+    public bool WasPrimary { get; init; }
     /// <summary>The last action this loop started and whether it failed (to avoid retrying a failing bootstrap forever in a tight loop).</summary>
     public string? LastFailure { get; init; }
 }
