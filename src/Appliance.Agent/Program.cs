@@ -52,7 +52,7 @@ builder.Logging.AddSimpleConsole(o =>
     o.UseUtcTimestamp = true;
 });
 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-builder.WebHost.UseUrls($"http://{config.Restapi.Listen}");
+ApiListener.Configure(builder, config.Restapi);
 var app = builder.Build();
 var logs = app.Services.GetRequiredService<ILoggerFactory>();
 
