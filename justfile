@@ -33,3 +33,7 @@ demo: publish
 # The failover benchmark (recorded in bench/README.md).
 bench-failover runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- failover --runs {{runs}}
+
+# The planned-switchover benchmark (recorded in bench/README.md).
+bench-switchover runs="5": publish
+    dotnet run --project bench/Appliance.Bench -c Release -- switchover --runs {{runs}}

@@ -1,16 +1,9 @@
-using System.Diagnostics;
 using Appliance.Lab;
-using Npgsql;
 using Tmds.Linux;
 
 namespace Appliance.Bench;
 
-/// <summary>
-/// Client-observed write gap on a leader crash: a client writes in a loop through a multi-host
-/// connection string with <c>target_session_attrs=read-write</c> (libpq's semantics, here through
-/// Npgsql), the leader's agent and postmaster get SIGKILL, and the gap is the time from the last
-/// acknowledged write before the kill to the first one after it.
-/// </summary>
+/// <summary>Client-observed write gap (<see cref="WriteGap"/>) when the leader's agent and postmaster get SIGKILL.</summary>
 public static class FailoverBench
 {
     public sealed record Profile(string Name, int Ttl, int LoopWait, int RetryTimeout);
@@ -50,57 +43,15 @@ public static class FailoverBench
 
     static async Task<TimeSpan> OneRunAsync(LocalCluster c, CancellationToken ct)
     {
-        var hosts = string.Join(",", c.Members.Select(m => $"127.0.0.1:{m.PgPort}"));
-        var cs = $"Host={hosts};Username=postgres;Password={c.Options.SuperuserPassword};Database=postgres;" +
-                 "Target Session Attributes=read-write;Timeout=2;Command Timeout=2;Pooling=false;Host Recheck Seconds=1";
-        await using (var setup = new NpgsqlConnection(cs))
-        {
-            await setup.OpenAsync(ct);
-            await using var cmd = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS bench_writes(id bigserial primary key, at timestamptz default now())", setup);
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
         var leader = await c.PrimaryAsync(ct) ?? throw new InvalidOperationException("no primary");
-        var clock = Stopwatch.StartNew();
-        // A write in flight at the kill may still be acknowledged: the outage starts at the first failure
-        // after the kill, and the gap runs from the last acknowledgement before it to the first after it.
-        TimeSpan? killedAt = null, lastBefore = null, firstAfter = null;
-        var failedSinceKill = false;
-        var writer = Task.Run(async () =>
+        var gap = await WriteGap.MeasureAsync(c, () =>
         {
-            NpgsqlConnection? conn = null;
-            while (firstAfter is null && clock.Elapsed < TimeSpan.FromMinutes(3))
-            {
-                try
-                {
-                    if (conn is null)
-                    {
-                        conn = new NpgsqlConnection(cs);
-                        await conn.OpenAsync(ct);
-                    }
-                    await using var cmd = new NpgsqlCommand("INSERT INTO bench_writes DEFAULT VALUES", conn);
-                    await cmd.ExecuteNonQueryAsync(ct);
-                    var at = clock.Elapsed;
-                    if (!failedSinceKill) lastBefore = at;
-                    else firstAfter = at;
-                }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-                {
-                    if (killedAt is not null) failedSinceKill = true;
-                    if (conn is not null) await conn.DisposeAsync();
-                    conn = null;
-                    await Task.Delay(20, ct);
-                }
-            }
-            if (conn is not null) await conn.DisposeAsync();
+            c.SignalAgent(leader.Name, LibC.SIGKILL);
+            c.KillPostgres(leader.Name, LibC.SIGKILL);
+            return Task.CompletedTask;
         }, ct);
-        await Task.Delay(2000, ct);
-        killedAt = clock.Elapsed;
-        c.SignalAgent(leader.Name, LibC.SIGKILL);
-        c.KillPostgres(leader.Name, LibC.SIGKILL);
-        await writer;
-        if (firstAfter is null || lastBefore is null) throw new TimeoutException("no write succeeded after the kill within 3 minutes");
         await Task.Delay(500, ct);
         c.StartAgent(leader.Name);
-        return firstAfter.Value - lastBefore.Value;
+        return gap;
     }
 }

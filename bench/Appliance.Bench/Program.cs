@@ -10,7 +10,9 @@ switch (command)
 {
     case "failover":
         return await FailoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
+    case "switchover":
+        return await SwitchoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
     default:
-        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--runs N]");
+        await Console.Error.WriteLineAsync("usage: appliance-bench failover|switchover [--runs N]");
         return 2;
 }
