@@ -18,7 +18,7 @@ public sealed class OperationsTests : IAsyncLifetime
     LocalCluster _c = null!;
     string Config => _c.Members[0].ConfigPath;
 
-    public async Task InitializeAsync() => _c = await LabFactory.StartHealthyAsync(LabFactory.Options("ops"));
+    public async Task InitializeAsync() => _c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("ops"));
     public async Task DisposeAsync() => await _c.DisposeAsync();
 
     Task<Ctl.Result> CtlAsync(params string[] args) => Ctl.RunAsync(["--config", Config, .. args]);

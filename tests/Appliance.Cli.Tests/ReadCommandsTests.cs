@@ -8,7 +8,7 @@ namespace Appliance.Cli.Tests;
 public sealed class ReadClusterFixture : IAsyncLifetime
 {
     public LocalCluster Cluster { get; private set; } = null!;
-    public async Task InitializeAsync() => Cluster = await LabFactory.StartHealthyAsync(LabFactory.Options("read"));
+    public async Task InitializeAsync() => Cluster = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("read"));
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 

@@ -1,3 +1,4 @@
+using Appliance.TestKit;
 using Appliance.Lab;
 
 namespace Appliance.Cluster.Tests;

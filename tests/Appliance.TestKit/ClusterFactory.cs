@@ -1,7 +1,7 @@
 using Appliance.Lab;
 using Npgsql;
 
-namespace Appliance.Cluster.Tests;
+namespace Appliance.TestKit;
 
 /// <summary>Starts local clusters for tests with fast timings, and the SQL and waits the tests share.</summary>
 public static class ClusterFactory
@@ -66,7 +66,7 @@ public static class ClusterFactory
 
     /// <summary>Waits until exactly one member answers 200 on /primary and returns it.</summary>
     public static Task<LabMember> WaitForPrimaryAsync(this LocalCluster c, string what, TimeSpan deadline, Func<LabMember, bool>? where = null)
-        => Appliance.TestKit.Wait.ForAsync(what, async () =>
+        => Wait.ForAsync(what, async () =>
         {
             var p = await c.PrimaryAsync();
             return p is not null && (where?.Invoke(p) ?? true) ? p : null;
