@@ -17,7 +17,7 @@ public static class WriteGap
     {
         var hosts = string.Join(",", c.Members.Select(m => $"127.0.0.1:{m.PgPort}"));
         var cs = $"Host={hosts};Username=postgres;Password={c.Options.SuperuserPassword};Database=postgres;" +
-                 "Target Session Attributes=read-write;Timeout=2;Command Timeout=2;Pooling=false;Host Recheck Seconds=1";
+                 "Target Session Attributes=read-write;Timeout=2;Command Timeout=2;Pooling=false;Host Recheck Seconds=0";
         await using (var setup = new NpgsqlConnection(cs))
         {
             await setup.OpenAsync(ct);
