@@ -308,6 +308,7 @@ public sealed class ActionRunner(
         }
         await postgres.StartAsStandbyAsync(up, settings.PrimaryStartTimeout, ct);
         callbacks.OnStart("replica");
+        // Whether this start is a role change is in the memory, which only the loop reads: decide there.
         return m =>
         {
             if (m.WasPrimary) callbacks.OnRoleChange("replica");
