@@ -72,7 +72,7 @@ var runner = new ActionRunner(settings, config, store, postgres, watchdog, callb
 var loop = new HaLoop(settings, store, postgres, peerClient, runner, publisher, state, metrics, notify, time, logs.CreateLogger<HaLoop>());
 using var probeCache = new ProbeCache(postgres, time);
 new RestApi(config, state, probeCache, metrics, time, publisher, watchdog).Map(app);
-new OperationsApi(config, store, peerClient, time).Map(app);
+new OperationsApi(config, store, peerClient, runner, postgres, probeCache, callbacks, time).Map(app);
 
 using var stop = new CancellationTokenSource();
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });

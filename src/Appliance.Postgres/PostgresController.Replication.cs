@@ -107,4 +107,10 @@ public sealed partial class PostgresController
         await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
         await ExecAsync(conn, "CHECKPOINT", ct).ConfigureAwait(false);
     }
+
+    public async Task ReloadAsync(CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct).ConfigureAwait(false);
+        await ExecAsync(conn, "SELECT pg_reload_conf()", ct).ConfigureAwait(false);
+    }
 }

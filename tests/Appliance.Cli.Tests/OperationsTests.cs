@@ -13,7 +13,6 @@ namespace Appliance.Cli.Tests;
 [Trait("needs", "agent-operations")]
 public sealed class OperationsTests : IAsyncLifetime
 {
-    const string Reason = "the agent does not serve POST /restart, /reload and /reinitialize yet";
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     LocalCluster _c = null!;
     string Config => _c.Members[0].ConfigPath;
@@ -113,7 +112,7 @@ public sealed class OperationsTests : IAsyncLifetime
         Assert.False((await ConfigKeyAsync()).GetProperty("postgresql").GetProperty("parameters").TryGetProperty("work_mem", out _));
     }
 
-    [Fact(Skip = Reason)]
+    [Fact]
     public async Task Restart_of_a_replica_restarts_its_postgres_and_it_streams_again()
     {
         var primary = await _c.WaitForPrimaryAsync("one primary", Deadline);
@@ -126,7 +125,7 @@ public sealed class OperationsTests : IAsyncLifetime
         await Wait.UntilAsync($"{replica.Name} is a running replica", async () => await _c.HealthAsync(replica.Name, "/replica") == 200, Deadline);
     }
 
-    [Fact(Skip = Reason)]
+    [Fact]
     public async Task Reload_answers_for_every_member()
     {
         await _c.WaitForPrimaryAsync("one primary", Deadline);
@@ -136,7 +135,7 @@ public sealed class OperationsTests : IAsyncLifetime
             Assert.Contains($"member {m.Name}", r.Output, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = Reason)]
+    [Fact]
     public async Task Reinit_of_a_replica_with_wait_ends_with_a_streaming_replica()
     {
         var primary = await _c.WaitForPrimaryAsync("one primary", Deadline);
@@ -148,7 +147,7 @@ public sealed class OperationsTests : IAsyncLifetime
         await Wait.UntilAsync($"{replica.Name} is a running replica", async () => await _c.HealthAsync(replica.Name, "/replica") == 200, Deadline);
     }
 
-    [Fact(Skip = Reason)]
+    [Fact]
     public async Task Reinit_of_the_leader_is_refused()
     {
         var primary = await _c.WaitForPrimaryAsync("one primary", Deadline);

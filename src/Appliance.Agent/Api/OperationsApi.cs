@@ -3,6 +3,8 @@ using System.Text.Json;
 using Appliance.Agent.Ha;
 using Appliance.Cluster;
 using Appliance.Configuration;
+using Appliance.Ha;
+using Appliance.Node;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -11,11 +13,14 @@ namespace Appliance.Agent.Api;
 /// <summary>
 /// The unsafe endpoints, with Patroni 3.0.2's bodies, checks, texts and status codes so that patronictl
 /// and existing scripts drive them: <c>POST /switchover</c>, <c>POST /failover</c>,
-/// <c>DELETE /switchover</c>, <c>PATCH /config</c>, <c>PUT /config</c>. Each needs basic auth when configured.
+/// <c>DELETE /switchover</c>, <c>PATCH /config</c>, <c>PUT /config</c>, <c>POST /restart</c>,
+/// <c>DELETE /restart</c>, <c>POST /reload</c>, <c>POST /reinitialize</c>. Each needs basic auth when configured.
 /// A request is only written to etcd (the <c>failover</c> or <c>config</c> key, conditionally); the HA
 /// loops of the nodes carry it out.
 /// </summary>
-public sealed class OperationsApi(ApplianceConfig config, IClusterStore store, PeerClient peers, TimeProvider time)
+public sealed class OperationsApi(
+    ApplianceConfig config, IClusterStore store, PeerClient peers, ActionRunner runner, IPostgresController postgres,
+    ProbeCache probe, Callbacks callbacks, TimeProvider time)
 {
     const int MaxBody = 64 * 1024;
     readonly BasicAuth _auth = new(config.Restapi);
@@ -27,6 +32,74 @@ public sealed class OperationsApi(ApplianceConfig config, IClusterStore store, P
         app.MapDelete("/switchover", Guarded(DeleteScheduledAsync));
         app.MapMethods("/config", ["PATCH"], Guarded(ctx => ConfigAsync(ctx, patch: true)));
         app.MapPut("/config", Guarded(ctx => ConfigAsync(ctx, patch: false)));
+        app.MapPost("/restart", Guarded(RestartAsync));
+        app.MapDelete("/restart", Guarded(ctx => TextAsync(ctx, 404, "no restarts are scheduled")));
+        app.MapPost("/reload", Guarded(ReloadAsync));
+        app.MapPost("/reinitialize", Guarded(ReinitializeAsync));
+    }
+
+    /// <summary>
+    /// Restarts PostgreSQL in its role, through the HA loop, and answers when it is back (Patroni's
+    /// conditions: <c>role</c>, <c>postgres_version</c>, <c>restart_pending</c>). Scheduled restarts are refused for now.
+    /// </summary>
+    async Task RestartAsync(HttpContext ctx)
+    {
+        // An empty body means "restart, no conditions"; a body must be a JSON object.
+        var body = ctx.Request.ContentLength is 0 ? null : await ReadJsonAsync(ctx);
+        if (ctx.Response.HasStarted) return;
+        if (body is { } b && Str(b, "schedule") is not null)
+        {
+            await TextAsync(ctx, 400, "scheduled restarts are not supported yet: restart now, or schedule it outside");
+            return;
+        }
+        var pg = await probe.GetAsync(ctx.RequestAborted);
+        var role = pg.IsPrimary ? "master" : "replica";
+        var unmet = body is not { } c ? null
+            : Str(c, "role") is { } wanted && wanted != role && !(wanted == "primary" && role == "master") ? $"role is {role}, not {wanted}"
+            : c.TryGetProperty("restart_pending", out var rp) && rp.ValueKind == JsonValueKind.True ? "no restart is pending"
+            : Str(c, "postgres_version") is { } v && !VersionBelow(pg.ServerVersion, v) ? $"PostgreSQL {pg.ServerVersion} is not older than {v}"
+            : null;
+        if (unmet is not null)
+        {
+            await TextAsync(ctx, 503, $"restart conditions are not satisfied: {unmet}");
+            return;
+        }
+        var request = runner.Request(HaActionKind.Restart);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
+        limit.CancelAfter(TimeSpan.FromSeconds(config.Agent.PrimaryStartTimeout + 60));
+        var error = await request.Finished.Task.WaitAsync(limit.Token);
+        await (error is null ? TextAsync(ctx, 200, "restarted successfully") : TextAsync(ctx, 503, $"restart failed: {error}"));
+    }
+
+    async Task ReloadAsync(HttpContext ctx)
+    {
+        var pg = await probe.GetAsync(ctx.RequestAborted);
+        if (!pg.Accepting)
+        {
+            await TextAsync(ctx, 503, "PostgreSQL is not running: nothing to reload");
+            return;
+        }
+        await postgres.ReloadAsync(ctx.RequestAborted);
+        callbacks.OnReload(pg.IsPrimary ? "master" : "replica");
+        await TextAsync(ctx, 202, "reload scheduled");
+    }
+
+    /// <summary>Re-clones a replica from the leader, through the HA loop; answers once it has started.</summary>
+    async Task ReinitializeAsync(HttpContext ctx)
+    {
+        if (ctx.Request.ContentLength is > 0) _ = await ReadJsonAsync(ctx);
+        if (ctx.Response.HasStarted) return;
+        var request = runner.Request(HaActionKind.Reinitialize);
+        var refused = await request.Started.Task.WaitAsync(TimeSpan.FromSeconds(config.Agent.LoopWait + config.Agent.RetryTimeout + 5), ctx.RequestAborted);
+        await (refused is null ? TextAsync(ctx, 200, "reinitialize started") : TextAsync(ctx, 503, refused.Contains("in progress", StringComparison.Ordinal) ? "reinitialize already in progress" : refused));
+    }
+
+    /// <summary>server_version_num below the given "major[.minor]" version.</summary>
+    static bool VersionBelow(int? serverVersion, string version)
+    {
+        var parts = version.Split('.').Select(p => int.TryParse(p, CultureInfo.InvariantCulture, out var n) ? n : 0).ToArray();
+        var wanted = parts[0] >= 10 ? parts[0] * 10000 + (parts.Length > 1 ? parts[1] : 0) : parts[0] * 10000 + (parts.Length > 1 ? parts[1] * 100 : 0) + (parts.Length > 2 ? parts[2] : 0);
+        return serverVersion is int v && v < wanted;
     }
 
     RequestDelegate Guarded(Func<HttpContext, Task> handler)

@@ -24,6 +24,75 @@ public sealed class ActionRunner(
     CancellationTokenSource? _runningCts;
     HashSet<string> _slots = [];
     TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly System.Collections.Concurrent.ConcurrentQueue<OperatorRequest> _requests = new();
+    TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when an operator's request waits for the loop (wakes it at once).</summary>
+    public Task RequestArrived => _requestArrived.Task;
+
+    /// <summary>Queues an operator's request for the loop; any thread.</summary>
+    public OperatorRequest Request(HaActionKind kind)
+    {
+        var r = new OperatorRequest(kind);
+        _requests.Enqueue(r);
+        _requestArrived.TrySetResult();
+        return r;
+    }
+
+    /// <summary>The loop takes queued requests on, before deciding (so the decision sees the action in progress).</summary>
+    public void TakeRequests(Observation o, CancellationToken stop)
+    {
+        if (_requestArrived.Task.IsCompleted) _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        while (_requests.TryDequeue(out var r))
+        {
+            if (_running is not null)
+            {
+                r.Refuse($"{r.Kind} refused: {_runningKind} already in progress");
+                continue;
+            }
+            var pg = o.Postgres;
+            switch (r.Kind)
+            {
+                case HaActionKind.Restart when !pg.PostmasterRunning:
+                    r.Refuse("PostgreSQL is not running: nothing to restart");
+                    break;
+                case HaActionKind.Restart:
+                    var asPrimary = pg.MayAcceptWrites;
+                    Start(HaActionKind.Restart, async ct =>
+                    {
+                        await postgres.StopAsync(immediate: false, settings.RetryTimeout / 2, ct);
+                        if (asPrimary) await postgres.StartAsync(null, settings.PrimaryStartTimeout, ct);
+                        else await postgres.StartAsStandbyAsync(Memory.ConfiguredUpstream, settings.PrimaryStartTimeout, ct);
+                        callbacks.OnRestart(asPrimary ? "master" : "replica");
+                        return m => m;
+                    }, stop, r);
+                    break;
+                case HaActionKind.Reinitialize when o.Cluster.Leader?.Name == settings.MemberName || pg.IsPrimary:
+                    r.Refuse("I am the leader, can not reinitialize");
+                    break;
+                case HaActionKind.Reinitialize when o.Cluster.LeaderMember?.PostgresEndpoint is null:
+                    r.Refuse("Cluster has no leader, can not reinitialize");
+                    break;
+                case HaActionKind.Reinitialize:
+                    var source = o.Cluster.LeaderMember!.PostgresEndpoint!.Value;
+                    var up = new Upstream(o.Cluster.Leader!.Name, source.Host, source.Port);
+                    Start(HaActionKind.Reinitialize, async ct =>
+                    {
+                        // The operator asked for it: the data goes (as Patroni's reinitialize), no copy kept.
+                        await postgres.StopAsync(immediate: false, settings.RetryTimeout / 2, ct);
+                        await postgres.WipeDataDirAsync(ct);
+                        await postgres.CloneAsync(up.Host, up.Port, ct);
+                        await postgres.StartAsStandbyAsync(up, settings.PrimaryStartTimeout, ct);
+                        callbacks.OnStart("replica");
+                        return m => m with { ConfiguredUpstream = up };
+                    }, stop, r);
+                    break;
+                default:
+                    r.Refuse($"{r.Kind} cannot be requested");
+                    break;
+            }
+        }
+    }
 
     /// <summary>What the loop remembers between cycles; only the loop reads and writes it.</summary>
     public AgentMemory Memory { get; set; } = AgentMemory.Empty;
@@ -152,9 +221,13 @@ public sealed class ActionRunner(
         await Task.WhenAny(running, Task.Delay(grace, time));
     }
 
-    void Start(HaActionKind kind, Func<CancellationToken, Task<Func<AgentMemory, AgentMemory>>> work, CancellationToken stop)
+    void Start(HaActionKind kind, Func<CancellationToken, Task<Func<AgentMemory, AgentMemory>>> work, CancellationToken stop, OperatorRequest? request = null)
     {
-        if (_running is not null) return;
+        if (_running is not null)
+        {
+            request?.Refuse($"{_runningKind} already in progress");
+            return;
+        }
         var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
         _runningCts = cts;
         _runningKind = kind;
@@ -168,6 +241,7 @@ public sealed class ActionRunner(
             {
                 var update = await work(cts.Token);
                 log.ActionDone(kind.ToString(), sw.Elapsed.TotalSeconds);
+                request?.Finished.TrySetResult(null);
                 return m => update(m) with { LastFailure = null };
             }
             catch (Exception e)
@@ -175,6 +249,7 @@ public sealed class ActionRunner(
                 metrics.CountFailure(kind);
                 log.ActionFailed(kind.ToString(), e.Message);
                 var message = e.Message;
+                request?.Finished.TrySetResult(message);
                 return (Func<AgentMemory, AgentMemory>)(m => m with { LastFailure = $"{kind}: {message}" });
             }
             finally
@@ -182,6 +257,7 @@ public sealed class ActionRunner(
                 finished.TrySetResult();
             }
         }, CancellationToken.None);
+        request?.Started.TrySetResult(null);
     }
 
     /// <summary>Demotion preempts whatever runs (a start, a clone): stopping writes comes first.</summary>

@@ -52,7 +52,7 @@ public sealed class HaLoop(
         try
         {
             var change = store.WaitForChangeAsync(wait, stop);
-            await Task.WhenAny(change, runner.Finished.WaitAsync(stop));
+            await Task.WhenAny(change, runner.Finished.WaitAsync(stop), runner.RequestArrived.WaitAsync(stop));
         }
         catch (OperationCanceledException)
         {
@@ -133,6 +133,7 @@ public sealed class HaLoop(
             Cluster = snapshot, StoreReachable = reachable, Postgres = pg, Lease = lease,
             Peers = [.. peerStatuses], Memory = runner.Memory,
         };
+        runner.TakeRequests(observation, stop);
         runner.Memory = Decider.Remember(runner.Memory, observation, settings, now);
         observation = observation with { Memory = runner.Memory };
         var decision = Decider.Decide(observation, settings, now);

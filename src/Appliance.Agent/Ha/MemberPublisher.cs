@@ -55,7 +55,8 @@ public sealed class MemberPublisher(ApplianceConfig config)
     public static string StateOf(PostgresState pg, HaActionKind? inProgress) => inProgress switch
     {
         HaActionKind.Bootstrap => "initializing new cluster",
-        HaActionKind.Clone or HaActionKind.Rejoin => "creating replica",
+        HaActionKind.Clone or HaActionKind.Rejoin or HaActionKind.Reinitialize => "creating replica",
+        HaActionKind.Restart => "restarting",
         HaActionKind.Demote => "stopping",
         HaActionKind.StartAsPrimary or HaActionKind.StartAsReplica => "starting",
         _ when pg.Accepting => "running",

@@ -271,6 +271,8 @@ public static class Decider
         HaActionKind.Promote or HaActionKind.AcquireAndPromote => "promotion",
         HaActionKind.Demote => "demotion",
         HaActionKind.Follow => "changing the upstream",
+        HaActionKind.Restart => "a restart requested by the operator",
+        HaActionKind.Reinitialize => "a re-initialization requested by the operator",
         _ => k.ToString(),
     };
 }

@@ -39,6 +39,10 @@ public enum HaActionKind
     StepDown,
     /// <summary>Remove a <c>failover</c> request that is done or cannot be carried out.</summary>
     ClearFailover,
+    /// <summary>An operator's restart of PostgreSQL in its current role (<c>POST /restart</c>).</summary>
+    Restart,
+    /// <summary>An operator's re-initialization of a replica: its data removed and cloned again (<c>POST /reinitialize</c>).</summary>
+    Reinitialize,
 }
 
 /// <summary>What the decider chose and why, in words an operator reads in the log.</summary>

@@ -42,6 +42,9 @@ public interface IPostgresController
     /// </summary>
     Task StartAsStandbyAsync(Upstream? upstream, TimeSpan timeout, CancellationToken ct);
 
+    /// <summary>Makes the running server re-read its configuration files (<c>pg_reload_conf()</c>).</summary>
+    Task ReloadAsync(CancellationToken ct);
+
     /// <summary>Issues a CHECKPOINT on the running server (before a planned stop: the stop itself is then short).</summary>
     Task CheckpointAsync(CancellationToken ct);
 
