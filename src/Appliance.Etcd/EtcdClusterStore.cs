@@ -41,6 +41,8 @@ public sealed partial class EtcdClusterStore : IClusterStore
     private readonly Watch.WatchClient _watches;
     private readonly EtcdAuth? _auth;
     private readonly int _ttl;
+    // One lease per node: the loop and a background action (bootstrap) may both need one at the same moment.
+    private readonly SemaphoreSlim _leaseGate = new(1, 1);
     private readonly TimeProvider _time;
     private readonly ILogger? _log;
     private readonly ByteString _prefix;
@@ -280,6 +282,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         await _stop.CancelAsync();
         try { await _watchLoop; } catch (OperationCanceledException) { }
         _stop.Dispose();
+        _leaseGate.Dispose();
         _client.Dispose();
         _channel.Dispose();
     }
@@ -308,17 +311,25 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     private async Task<long> RefreshLeaseAsync(CancellationToken ct)
     {
-        var lease = LeaseId;
-        if (lease != 0)
+        await _leaseGate.WaitAsync(ct);
+        try
         {
-            if (await KeepAliveOnceAsync(lease, ct)) return lease;
-            Interlocked.CompareExchange(ref _lease, 0, lease);
-            if (_log is not null) LogLeaseLost(_log, lease);
+            var lease = LeaseId;
+            if (lease != 0)
+            {
+                if (await KeepAliveOnceAsync(lease, ct)) return lease;
+                Interlocked.CompareExchange(ref _lease, 0, lease);
+                if (_log is not null) LogLeaseLost(_log, lease);
+            }
+            var granted = await CallAsync(() => _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _ttl }, cancellationToken: ct));
+            Volatile.Write(ref _lease, granted.ID);
+            if (_log is not null) LogLeaseGranted(_log, granted.ID, _ttl);
+            return granted.ID;
         }
-        var granted = await CallAsync(() => _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _ttl }, cancellationToken: ct));
-        Volatile.Write(ref _lease, granted.ID);
-        if (_log is not null) LogLeaseGranted(_log, granted.ID, _ttl);
-        return granted.ID;
+        finally
+        {
+            _leaseGate.Release();
+        }
     }
 
     /// <summary>

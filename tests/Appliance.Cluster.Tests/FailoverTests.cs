@@ -53,7 +53,8 @@ public sealed class FailoverTests
             () => leader.PostmasterPid is int pid && pid != before, Failover);
         var after = await c.WaitForPrimaryAsync($"{leader.Name} is the primary again", Failover);
         Assert.Equal(leader, after);
-        Assert.Equal(1, await TimelineAsync(c, leader.Name));
+        // Still timeline 1: restarted in place, no failover (queried once crash recovery lets clients in).
+        await Wait.UntilAsync($"{leader.Name} answers queries on timeline 1", async () => await TimelineAsync(c, leader.Name) == 1, Failover);
         Assert.True(await c.AcceptsWritesAsync(leader.Name));
     }
 
