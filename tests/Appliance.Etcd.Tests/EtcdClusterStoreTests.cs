@@ -103,6 +103,20 @@ public sealed class EtcdClusterStoreTests(EtcdTestCluster etcd) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_bootstrap_and_a_member_refresh_at_once_share_one_lease()
+    {
+        // The agent's first cycle: the loop publishes its member key while the bootstrap claims the cluster.
+        for (var round = 0; round < 20; round++)
+        {
+            var scope = EtcdTestCluster.NewScope();
+            await using var a = etcd.Store(scope, "a");
+            await Task.WhenAll(a.TouchMemberAsync(Data("a"), Ct), a.TryStartInitializeAsync(Ct));
+            Assert.Equal(a.LeaseId, await etcd.LeaseOfAsync($"/service/{scope}/members/a"));
+            Assert.True(await a.CompleteInitializeAsync("42", Ct), $"round {round}: the claim hangs on the store's one lease");
+        }
+    }
+
+    [Fact]
     public async Task Renew_without_a_lease_is_false()
     {
         await using var a = etcd.Store(EtcdTestCluster.NewScope(), "a");
