@@ -1,6 +1,4 @@
-using System.Collections.Immutable;
 using System.Globalization;
-using System.Text;
 using Appliance.Configuration;
 using Appliance.Node;
 using Microsoft.Extensions.Logging;

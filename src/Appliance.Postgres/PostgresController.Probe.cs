@@ -1,9 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Text;
 using Appliance.Configuration;
 using Appliance.Node;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Appliance.Postgres;
