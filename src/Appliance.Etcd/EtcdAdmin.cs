@@ -71,17 +71,5 @@ public sealed class EtcdAdmin : IDisposable
 
     public void Dispose() => _channel.Dispose();
 
-    /// <summary>Runs one call; when etcd rejects the auth token (expired), authenticates again and retries once.</summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (RpcException e) when (_auth is not null && EtcdAuth.IsAuthError(e))
-        {
-            _auth.Invalidate();
-            return await call();
-        }
-    }
+    private Task<T> CallAsync<T>(Func<Task<T>> call) => EtcdAuth.CallAsync(_auth, call);
 }

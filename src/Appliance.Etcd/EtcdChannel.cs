@@ -107,6 +107,20 @@ internal sealed class EtcdAuth(string username, string password)
 
     public void Invalidate() => Volatile.Write(ref _token, null);
 
+    /// <summary>Runs one call; when etcd rejects the auth token (expired), authenticates again and retries once.</summary>
+    public static async Task<T> CallAsync<T>(EtcdAuth? auth, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e) when (auth is not null && IsAuthError(e))
+        {
+            auth.Invalidate();
+            return await call();
+        }
+    }
+
     public static bool IsAuthError(RpcException e) =>
         e.StatusCode == StatusCode.Unauthenticated
         || e.Status.Detail.Contains("invalid auth token", StringComparison.Ordinal);

@@ -418,19 +418,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     private static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
-    /// <summary>Runs one call; when etcd rejects the auth token (expired), authenticates again and retries once.</summary>
-    private async Task<T> CallAsync<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (RpcException e) when (_auth is not null && EtcdAuth.IsAuthError(e))
-        {
-            _auth.Invalidate();
-            return await call();
-        }
-    }
+    private Task<T> CallAsync<T>(Func<Task<T>> call) => EtcdAuth.CallAsync(_auth, call);
 
     // ---- parsing -----------------------------------------------------------------------------
 
