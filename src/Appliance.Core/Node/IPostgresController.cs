@@ -78,6 +78,12 @@ public interface IPostgresController
     /// </summary>
     Task RewindAsync(string sourceHost, int sourcePort, CancellationToken ct);
 
+    /// <summary>
+    /// Sets <c>synchronous_standby_names</c> (its own managed file, kept across restarts) and reloads a
+    /// running server. Empty: commits wait for no standby; <c>*</c>: for any one.
+    /// </summary>
+    Task SetSynchronousStandbyNamesAsync(string value, CancellationToken ct);
+
     /// <summary>On the primary: creates a physical slot for each name missing and drops slots of names absent.</summary>
     Task SyncReplicationSlotsAsync(IReadOnlyCollection<string> memberNames, CancellationToken ct);
 }
