@@ -76,14 +76,49 @@ public sealed class SyncModeTests
         Assert.True(lost.Count == 0, $"{lost.Count} of {writer.Acked.Count} acknowledged ids are missing, first {string.Join(", ", lost.Take(10))}");
     }
 
+    [Fact]
+    public async Task Strict_mode_holds_commits_while_no_standby_runs_and_turning_synchronous_mode_off_clears_the_key()
+    {
+        await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("strict") with { Members = 2, SynchronousMode = true });
+        var (leader, standby) = await WaitForSyncStandbyAsync(c);
+        using var http = new HttpClient();
+        Assert.True((await http.PatchAsync($"{c[leader].ApiUrl}/config", new StringContent("""{"synchronous_mode_strict":true}"""))).IsSuccessStatusCode);
+        await c.ExecAsync(leader, "CREATE TABLE strict_rows(v int)");
+
+        c.SignalAgent(standby, LibC.SIGTERM);
+        Assert.True(await c[standby].Agent!.WaitForExitAsync(Deadline));
+        await Wait.UntilAsync($"{leader} requires any standby ('*')",
+            async () => await c.ScalarAsync<string>(leader, "SHOW synchronous_standby_names") == "*", Deadline);
+
+        var insert = c.ExecAsync(leader, "INSERT INTO strict_rows VALUES (1)");
+        await Wait.UntilAsync("the commit waits for a synchronous standby",
+            async () => await c.ScalarAsync<long>(leader, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == 1, Deadline);
+        Assert.False(insert.IsCompleted);
+
+        c.StartAgent(standby);
+        await insert.WaitAsync(Deadline);
+        Assert.Equal(1, await c.ScalarAsync<int>(standby, "SELECT count(*)::int FROM strict_rows"));
+
+        Assert.True((await http.PatchAsync($"{c[leader].ApiUrl}/config", new StringContent("""{"synchronous_mode":false}"""))).IsSuccessStatusCode);
+        await Wait.UntilAsync("synchronous mode off: no sync key, no synchronous standby required", async () =>
+            await SyncKeyAsync(c) == "" && await c.ScalarAsync<string>(leader, "SHOW synchronous_standby_names") == "", Deadline);
+    }
+
+    static async Task<string> SyncKeyAsync(LocalCluster c)
+    {
+        var r = await Cli.RunAsync("etcdctl", [$"--endpoints={c.Etcd.Endpoint}", "get", $"{c.Options.Namespace}/{c.Options.Scope}/sync", "--print-value-only"],
+            new Dictionary<string, string?> { ["ETCDCTL_API"] = "3" });
+        Assert.Equal(0, r.ExitCode);
+        return r.Output.Trim();
+    }
+
     /// <summary>Waits until the sync key names a standby that streams from the leader it names; returns both.</summary>
     static Task<SyncPair> WaitForSyncStandbyAsync(LocalCluster c)
         => Wait.ForAsync("the sync key names a streaming synchronous standby", async () =>
         {
-            var r = await Cli.RunAsync("etcdctl", [$"--endpoints={c.Etcd.Endpoint}", "get", $"{c.Options.Namespace}/{c.Options.Scope}/sync", "--print-value-only"],
-                new Dictionary<string, string?> { ["ETCDCTL_API"] = "3" });
-            if (r.ExitCode != 0 || r.Output.Trim().Length == 0) return null;
-            using var doc = JsonDocument.Parse(r.Output);
+            var key = await SyncKeyAsync(c);
+            if (key.Length == 0) return null;
+            using var doc = JsonDocument.Parse(key);
             if (!doc.RootElement.TryGetProperty("sync_standby", out var s) || s.ValueKind != JsonValueKind.String) return null;
             var leader = doc.RootElement.GetProperty("leader").GetString()!;
             var sync = s.GetString()!;
