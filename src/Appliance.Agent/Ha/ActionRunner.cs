@@ -455,6 +455,7 @@ public sealed class ActionRunner(
     async Task<Func<AgentMemory, AgentMemory>> PromoteAsync(Observation before, CancellationToken ct)
     {
         var c = before.Cluster;
+        sync.Reset();
         if (c.SyncSettings.Enabled)
         {
             // Claim the sync key before taking writes (compare on what was seen: a leader that lost its key

@@ -25,6 +25,13 @@ public sealed class SyncReplication(string memberName, IClusterStore store, IPos
     /// </summary>
     bool _awaitingCheckpoint;
 
+    /// <summary>A new term as leader: nothing seen before counts (called before a promotion).</summary>
+    public void Reset()
+    {
+        _mark = SyncPlanner.Mark.None;
+        _awaitingCheckpoint = false;
+    }
+
     public async Task ApplyAsync(ClusterSnapshot c, PostgresState pg, CancellationToken ct)
     {
         var settings = c.SyncSettings;

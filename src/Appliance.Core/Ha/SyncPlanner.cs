@@ -43,9 +43,10 @@ public static class SyncPlanner
     /// and has flushed past <see cref="Lsn"/> (commits acknowledged before the change may not be on it).
     /// <see cref="Lsn"/> is null while the walsenders have not all applied the new setting yet.
     /// </summary>
-    public sealed record Mark(string StandbyNames, long? Lsn, ImmutableHashSet<string> Ready)
+    public sealed record Mark(string? StandbyNames, long? Lsn, ImmutableHashSet<string> Ready)
     {
-        public static Mark None { get; } = new("\0", null, []);
+        /// <summary>Nothing observed yet (a new leader, or synchronous mode just turned on).</summary>
+        public static Mark None { get; } = new(null, null, []);
     }
 
     /// <summary>Advances the mark by one observation of the primary (its setting, WAL position and <c>pg_stat_replication</c>).</summary>
