@@ -23,9 +23,14 @@ public sealed class ActionRunner(
     HaActionKind _runningKind;
     CancellationTokenSource? _runningCts;
     HashSet<string> _slots = [];
+    /// <summary>The last decision was KeepLeading (the only one that runs the leader's upkeep).</summary>
+    bool _leading;
     TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly System.Collections.Concurrent.ConcurrentQueue<OperatorRequest> _requests = new();
     TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The leader waits for a synchronous standby to confirm: cycle sooner than loop_wait (see <see cref="SyncReplication.Pending"/>).</summary>
+    public bool SyncPending => _leading && sync.Pending;
 
     /// <summary>Completes when an operator's request waits for the loop (wakes it at once).</summary>
     public Task RequestArrived => _requestArrived.Task;
@@ -118,7 +123,8 @@ public sealed class ActionRunner(
     public async Task ActAsync(HaDecision d, Observation o, CancellationToken cycle, CancellationToken stop)
     {
         var ct = cycle;
-        if (d.Action != HaActionKind.KeepLeading) _slots = [];
+        _leading = d.Action == HaActionKind.KeepLeading;
+        if (!_leading) _slots = [];
         try
         {
             switch (d.Action)

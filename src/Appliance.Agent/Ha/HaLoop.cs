@@ -42,7 +42,8 @@ public sealed class HaLoop(
             }
             // Cycles start loop_wait apart (not loop_wait after the previous one ended): the lease budget
             // loop_wait + 2 x retry_timeout <= ttl counts from the start of the cycle that last renewed.
-            await SleepAsync(settings.LoopWait - time.GetElapsedTime(started), stop);
+            var period = runner.SyncPending ? TimeSpan.FromSeconds(Math.Min(1, settings.LoopWait.TotalSeconds)) : settings.LoopWait;
+            await SleepAsync(period - time.GetElapsedTime(started), stop);
         }
     }
 

@@ -25,11 +25,19 @@ public sealed class SyncReplication(string memberName, IClusterStore store, IPos
     /// </summary>
     bool _awaitingCheckpoint;
 
+    /// <summary>
+    /// Synchronous mode is on and fewer standbys confirm than could: the leader then cycles every second
+    /// instead of every <c>loop_wait</c>, so the unprotected window after a failover (or after a standby
+    /// left) lasts about as long as a standby takes to follow, not a whole loop.
+    /// </summary>
+    public bool Pending { get; private set; }
+
     /// <summary>A new term as leader: nothing seen before counts (called before a promotion).</summary>
     public void Reset()
     {
         _mark = SyncPlanner.Mark.None;
         _awaitingCheckpoint = false;
+        Pending = false;
     }
 
     public async Task ApplyAsync(ClusterSnapshot c, PostgresState pg, CancellationToken ct)
@@ -37,6 +45,8 @@ public sealed class SyncReplication(string memberName, IClusterStore store, IPos
         var settings = c.SyncSettings;
         var key = c.Sync;
         var ssn = pg.SynchronousStandbyNames ?? "";
+        var others = c.Members.Count(m => m.IsRunning && !m.NoSync && !string.Equals(m.Name, memberName, StringComparison.OrdinalIgnoreCase));
+        Pending = settings.Enabled && (!string.Equals(key.Leader, memberName, StringComparison.OrdinalIgnoreCase) || key.Members.Length < Math.Min(settings.NodeCount, others));
         if (!settings.Enabled)
         {
             _mark = SyncPlanner.Mark.None;
@@ -95,6 +105,7 @@ public sealed class SyncReplication(string memberName, IClusterStore store, IPos
         }
 
         var confirmed = SyncPlanner.Confirmed(picked, _mark, rows);
+        Pending = confirmed.Length < Math.Min(settings.NodeCount, others);
         if (SyncPlanner.SameNames(confirmed, current)) return;
         if (await store.WriteSyncAsync(SyncState.ToJson(memberName, confirmed), version, ct) is null)
         {

@@ -232,13 +232,21 @@ public static class Decider
             if (o.Peers.Any(p => p.Name == candidate && p.Reachable && p.InRecovery == true))
                 return new(HaActionKind.None, $"the leader key is free and a switchover to {candidate} is in progress: leaving it the race");
         }
+        if (request?.Leader == s.MemberName)
+        {
+            // This node handed the key over: it takes it back only when nobody else can (Patroni's rule too).
+            var heirs = o.Peers.Where(p => p.Reachable && p.InRecovery == true && !p.NoFailover && (sync is null || sync.Matches(p.Name))).Select(p => p.Name).ToList();
+            if (heirs.Count > 0)
+                return new(HaActionKind.None, $"this node stepped down for a switchover: leaving the race to {string.Join(", ", heirs)}");
+        }
         if (c.LastLsn is long last && last - mine > s.MaximumLagOnFailover)
             return new(HaActionKind.None, $"the leader key is free but this node lags {last - mine} bytes behind the last known primary position, more than maximum_lag_on_failover ({s.MaximumLagOnFailover})");
         if (ClusterTimeline(c) is long clusterTl && pg.Timeline is long myTl && myTl < clusterTl)
             return new(HaActionKind.None, $"the leader key is free but this node's timeline {myTl} is behind the cluster's {clusterTl}");
         foreach (var p in o.Peers)
         {
-            if (!p.Reachable || p.NoFailover || p.Name == s.MemberName) continue;
+            // The leader that just stepped down is no competitor (it leaves the race to the others, above).
+            if (!p.Reachable || p.NoFailover || p.Name == s.MemberName || p.Name == request?.Leader) continue;
             // Among synchronous candidates only: an asynchronous peer further ahead cannot be promoted anyway.
             if (sync is not null && !sync.Matches(p.Name) && p.InRecovery == true) continue;
             if (p.InRecovery == false)

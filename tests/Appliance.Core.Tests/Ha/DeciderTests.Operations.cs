@@ -44,6 +44,17 @@ public partial class DeciderTests
         => Expect(Decide(WithRequest(Cluster(leader: null), """{"leader":"db2","member":"db3"}"""), Replica with { WalPosition = 500 },
             peers: [new("db3", true, true, 100, false, 1)]), HaActionKind.None, "switchover to db3 is in progress");
 
+    [Fact] public void The_leader_that_stepped_down_leaves_the_race_to_a_healthy_replica()
+    {
+        var c = WithRequest(Cluster(leader: null), """{"leader":"db1"}""");
+        Expect(Decide(c, Replica, peers: [HealthyDb2]), HaActionKind.None, "stepped down for a switchover: leaving the race to db2");
+        Expect(Decide(c, Replica, peers: [PeerStatus.Unreachable("db2")]), HaActionKind.AcquireAndPromote, "most advanced");
+    }
+
+    [Fact] public void The_others_do_not_count_the_leader_that_stepped_down_as_a_competitor()
+        => Expect(Decide(WithRequest(Cluster(leader: null), """{"leader":"db3"}"""), Replica, peers: [new("db3", true, true, 900, false, 1)]),
+            HaActionKind.AcquireAndPromote, "most advanced");
+
     [Fact] public void An_unreachable_candidate_does_not_block_the_race()
         => Expect(Decide(WithRequest(Cluster(leader: null), """{"member":"db3"}"""), Replica, peers: [PeerStatus.Unreachable("db3")]),
             HaActionKind.AcquireAndPromote, "most advanced");
