@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Appliance.Agent.Ha;
 using Appliance.Cluster;
@@ -126,15 +125,18 @@ public sealed class OperationsApi(
         DateTimeOffset? scheduled = null;
         if (error is null && scheduledText is not null)
         {
-            if (cluster.IsPaused) error = $"Can't schedule {action} in the paused state";
-            else if (!DateTimeOffset.TryParse(scheduledText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
-                error = "Unable to parse scheduled timestamp. It should be in an unambiguous format, e.g. ISO 8601";
-            else if (at <= time.GetUtcNow())
+            if (leader is null) error = $"Scheduled {action} is possible only from a specific leader";
+            else if (cluster.IsPaused) error = $"Can't schedule {action} in the paused state";
+            else
             {
-                await TextAsync(ctx, 422, "Cannot schedule " + action + " in the past");
-                return;
+                var (at, parseCode, parseError) = PatroniSchedule.Parse(scheduledText, action, time.GetUtcNow());
+                if (at is null)
+                {
+                    await TextAsync(ctx, parseCode, parseError);
+                    return;
+                }
+                scheduled = at;
             }
-            else scheduled = at;
         }
         if (error is null && cluster.IsPaused && candidate is null)
             error = $"{Title(action)} is possible only to a specific candidate in a paused state";

@@ -26,7 +26,8 @@ public sealed record RestartRequest
             switch (p.Name)
             {
                 case "schedule":
-                    var (at, code, error) = ParseSchedule(p.Value, now);
+                    var text = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null;
+                    var (at, code, error) = PatroniSchedule.Parse(text, "restart", now);
                     if (at is null) return (null, code, error);
                     r = r with { Schedule = at };
                     break;
@@ -53,20 +54,6 @@ public sealed record RestartRequest
             }
         }
         return (r, 0, "");
-    }
-
-    /// <summary>Patroni's <c>parse_schedule</c>: a timestamp with a zone, not in the past.</summary>
-    static (DateTimeOffset?, int, string) ParseSchedule(JsonElement value, DateTimeOffset now)
-    {
-        const string Unparsable = "Unable to parse scheduled timestamp. It should be in an unambiguous format, e.g. ISO 8601";
-        if (value.ValueKind != JsonValueKind.String
-            || !DateTime.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var parsed))
-            return (null, 422, Unparsable);
-        // RoundtripKind leaves a timestamp without "Z" or an offset Unspecified: Patroni refuses to guess its zone.
-        if (parsed.Kind == DateTimeKind.Unspecified) return (null, 400, "Timezone information is mandatory for the scheduled restart");
-        var at = DateTimeOffset.Parse(value.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
-        if (at < now) return (null, 422, "Cannot schedule restart in the past");
-        return (at, 0, "");
     }
 
     /// <summary>Patroni's <c>parse_int(value, 's')</c> for the usual forms: 30, "30", "30s", "1min", "1h", "1d", "1500ms".</summary>

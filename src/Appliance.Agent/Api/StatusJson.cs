@@ -72,6 +72,8 @@ public static class StatusJson
                 foreach (var (k, v) in tags) { w.WritePropertyName(k); v.Value.WriteTo(w); }
                 w.WriteEndObject();
             }
+            // Patroni's flag for "required, but the device does not work": peers do not fail over to this node.
+            if (watchdog is { Mode: WatchdogMode.Required, Armed: false, LastError: not null }) w.WriteBoolean("watchdog_failed", true);
             if (watchdog is { } wd)
             {
                 // Ours: the fencing state an operator checks before trusting a failover.
