@@ -33,6 +33,13 @@ public sealed class ScheduledRestartTests
         return doc?.RootElement.TryGetProperty("scheduled_restart", out var s) == true ? s.GetProperty("schedule").GetString() : null;
     }
 
+    /// <summary>A moment this many seconds ahead, in whole seconds: what <see cref="Iso"/> sends is exactly it.</summary>
+    static DateTimeOffset Ahead(int seconds)
+    {
+        var t = DateTimeOffset.UtcNow.AddSeconds(seconds);
+        return t.AddTicks(-(t.Ticks % TimeSpan.TicksPerSecond));
+    }
+
     static string Iso(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss+00:00", CultureInfo.InvariantCulture);
 
     [Fact]
@@ -54,7 +61,7 @@ public sealed class ScheduledRestartTests
             await SendAsync(replica, HttpMethod.Post, "/restart", """{"schedule":"2099-01-01T03:00:00"}"""));
 
         // Through our REST API: a replica, a few seconds ahead; one at a time.
-        var at = DateTimeOffset.UtcNow.AddSeconds(6);
+        var at = Ahead(6);
         Assert.Equal((202, "Restart scheduled"), await SendAsync(replica, HttpMethod.Post, "/restart", $$"""{"schedule":"{{Iso(at)}}","role":"replica"}"""));
         Assert.Equal((409, "Another restart is already scheduled"),
             await SendAsync(replica, HttpMethod.Post, "/restart", $$"""{"schedule":"{{Iso(at.AddMinutes(5))}}"}"""));
@@ -66,7 +73,7 @@ public sealed class ScheduledRestartTests
         Assert.True(await c.ScalarAsync<bool>(replica.Name, "SELECT pg_is_in_recovery()"), $"{replica.Name} came back as a replica");
 
         // One scheduled, then cancelled; the leader's through the real patronictl, due after the cancelled one.
-        var cancelAt = DateTimeOffset.UtcNow.AddSeconds(12);
+        var cancelAt = Ahead(12);
         Assert.Equal((202, "Restart scheduled"), await SendAsync(cancelled, HttpMethod.Post, "/restart", $$"""{"schedule":"{{Iso(cancelAt)}}"}"""));
         var leaderAt = cancelAt.AddSeconds(4);
         var patronictl = c.WritePatronictlConfig();
