@@ -219,7 +219,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     public async Task TouchMemberAsync(MemberData data, CancellationToken ct)
     {
-        var json = ByteString.CopyFromUtf8(JsonSerializer.Serialize(data, ClusterJson.Default.MemberData));
+        var json = ByteString.CopyFromUtf8(data.ToJson());
         await WithLeaseAsync(async lease =>
         {
             // As Patroni's touch_member: nothing to write when the last snapshot already holds exactly

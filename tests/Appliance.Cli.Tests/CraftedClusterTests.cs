@@ -39,7 +39,7 @@ public sealed class CraftedClusterTests : IDisposable
             (k.Sync, """{"leader":"db1","sync_standby":"db3"}"""),
             (k.Member("db1"), Member("db1", 5432, "master", ",\"xlog_location\":100663296")),
             (k.Member("db2"), Member("db2", 5433, "replica", ",\"xlog_location\":94371840,\"pending_restart\":true")),
-            (k.Member("db3"), Member("db3", 5434, "replica", ",\"xlog_location\":100663296")),
+            (k.Member("db3"), Member("db3", 5434, "replica", ",\"xlog_location\":100663296,\"scheduled_restart\":{\"schedule\":\"2026-12-01T03:00:00+00:00\",\"postgres_version\":\"15.9\",\"postmaster_start_time\":\"2026-11-26 10:00:00.123456+00:00\"}")),
             (k.Member("db4"), Member("db4", 5435, "replica", ",\"tags\":{\"nofailover\":true}")),
         })
             Assert.True(await admin.CompareAndSetAsync(key, 0, value, CancellationToken.None), key);

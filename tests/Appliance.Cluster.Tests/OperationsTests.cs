@@ -7,7 +7,7 @@ using Tmds.Linux;
 
 namespace Appliance.Cluster.Tests;
 
-/// <summary>The operator's planned work, as runbooks: switchover (our REST API, the real patronictl), pause, and the API's authentication.</summary>
+/// <summary>The operator's planned work, as runbooks: switchover and failover (our REST API, the real patronictl), pause, and the API's authentication.</summary>
 public sealed class OperationsTests
 {
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
@@ -51,6 +51,29 @@ public sealed class OperationsTests
         Assert.True(r.ExitCode == 0, $"patronictl switchover failed: {r.Output}\n{r.Errors}");
         Assert.Equal(old, await c.WaitForPrimaryAsync($"{old.Name} is the primary again", Deadline, p => p == old));
         await Wait.UntilAsync($"{candidate.Name} follows {old.Name}", async () => await StreamsFromAsync(c, old.Name, candidate.Name), Deadline);
+    }
+
+    [Fact]
+    public async Task Failover_through_patronictl_promotes_the_candidate_and_the_old_primary_streams_from_it()
+    {
+        await using var c = await ClusterFactory.StartHealthyAsync(ClusterFactory.Options("pfail"));
+        var old = await c.WaitForPrimaryAsync("a primary", Deadline);
+        var candidate = c.Members.First(m => m != old);
+        await c.ExecAsync(old.Name, "CREATE TABLE kept(v int); INSERT INTO kept VALUES (1)");
+
+        // The real patronictl: it posts {"leader": <the current leader>, "candidate": ..., "scheduled_at": null}
+        // to the leader's /failover and exits 0 whatever the answer, so the answer is checked in its output.
+        var r = await Cli.RunAsync("patronictl", ["-c", c.WritePatronictlConfig(), "failover", c.Options.Scope,
+            "--candidate", candidate.Name, "--force"], new Dictionary<string, string?> { ["HOME"] = c.Options.Root });
+        Assert.True(r.ExitCode == 0, $"patronictl failover failed: {r.Output}\n{r.Errors}");
+        Assert.Contains($"Successfully failed over to \"{candidate.Name}\"", r.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("falling back to DCS", r.Output, StringComparison.Ordinal);
+
+        Assert.Equal(candidate, await c.WaitForPrimaryAsync($"{candidate.Name} is the primary", Deadline, p => p == candidate));
+        foreach (var m in c.Members.Where(m => m != candidate))
+            await Wait.UntilAsync($"{m.Name} streams from {candidate.Name}", async () => await StreamsFromAsync(c, candidate.Name, m.Name), Deadline);
+        Assert.True(await c.ScalarAsync<bool>(old.Name, "SELECT pg_is_in_recovery()"), $"{old.Name} rejoined as a replica");
+        Assert.Equal(1, await c.ScalarAsync<long>(candidate.Name, "SELECT count(*) FROM kept"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Appliance.Fencing;
 using Appliance.Linux.Watchdog;
+using Appliance.TestKit;
 
 namespace Appliance.Linux.Tests;
 

@@ -1,4 +1,5 @@
 using Appliance.Linux.Watchdog;
+using Appliance.TestKit;
 using Tmds.Linux;
 
 namespace Appliance.Linux.Tests;

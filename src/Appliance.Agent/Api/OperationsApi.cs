@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Appliance.Agent.Ha;
 using Appliance.Cluster;
@@ -20,7 +19,7 @@ namespace Appliance.Agent.Api;
 /// </summary>
 public sealed class OperationsApi(
     ApplianceConfig config, IClusterStore store, PeerClient peers, ActionRunner runner, IPostgresController postgres,
-    ProbeCache probe, Callbacks callbacks, TimeProvider time)
+    ProbeCache probe, Callbacks callbacks, RestartScheduler restarts, TimeProvider time)
 {
     const int MaxBody = 64 * 1024;
     readonly BasicAuth _auth = new(config.Restapi);
@@ -33,42 +32,56 @@ public sealed class OperationsApi(
         app.MapMethods("/config", ["PATCH"], Guarded(ctx => ConfigAsync(ctx, patch: true)));
         app.MapPut("/config", Guarded(ctx => ConfigAsync(ctx, patch: false)));
         app.MapPost("/restart", Guarded(RestartAsync));
-        app.MapDelete("/restart", Guarded(ctx => TextAsync(ctx, 404, "no restarts are scheduled")));
+        app.MapDelete("/restart", Guarded(ctx => restarts.Delete()
+            ? TextAsync(ctx, 200, "scheduled restart deleted")
+            : TextAsync(ctx, 404, "no restarts are scheduled")));
         app.MapPost("/reload", Guarded(ReloadAsync));
         app.MapPost("/reinitialize", Guarded(ReinitializeAsync));
     }
 
     /// <summary>
-    /// Restarts PostgreSQL in its role, through the HA loop, and answers when it is back (Patroni's
-    /// conditions: <c>role</c>, <c>postgres_version</c>, <c>restart_pending</c>). Scheduled restarts are refused for now.
+    /// Restarts PostgreSQL in its role, through the HA loop, and answers when it is back; or, with
+    /// <c>schedule</c>, keeps the restart for that moment (Patroni's conditions: <c>role</c>,
+    /// <c>postgres_version</c>, <c>restart_pending</c>, checked again when it comes).
     /// </summary>
     async Task RestartAsync(HttpContext ctx)
     {
         // An empty body means "restart, no conditions"; a body must be a JSON object.
         var body = ctx.Request.ContentLength is 0 ? null : await ReadJsonAsync(ctx);
         if (ctx.Response.HasStarted) return;
-        if (body is { } b && Str(b, "schedule") is not null)
+        // Patroni answers this one with its default code, 500.
+        if (body is { } b && b.TryGetProperty("schedule", out _) && (await store.LoadAsync(ctx.RequestAborted)).IsPaused)
         {
-            await TextAsync(ctx, 400, "scheduled restarts are not supported yet: restart now, or schedule it outside");
+            await TextAsync(ctx, 500, "Can't schedule restart in the paused state");
+            return;
+        }
+        var (request, code, error) = RestartRequest.Parse(body, time.GetUtcNow());
+        if (request is null)
+        {
+            await TextAsync(ctx, code, error);
             return;
         }
         var pg = await probe.GetAsync(ctx.RequestAborted);
-        var role = pg.IsPrimary ? "master" : "replica";
-        var unmet = body is not { } c ? null
-            : Str(c, "role") is { } wanted && wanted != role && !(wanted == "primary" && role == "master") ? $"role is {role}, not {wanted}"
-            : c.TryGetProperty("restart_pending", out var rp) && rp.ValueKind == JsonValueKind.True ? "no restart is pending"
-            : Str(c, "postgres_version") is { } v && !VersionBelow(pg.ServerVersion, v) ? $"PostgreSQL {pg.ServerVersion} is not older than {v}"
-            : null;
-        if (unmet is not null)
+        if (request.Schedule is { } at)
+        {
+            var scheduled = restarts.TrySchedule(new ScheduledRestart
+            {
+                Schedule = at, Role = request.Role, PostgresVersion = request.PostgresVersion,
+                RestartPending = request.RestartPending, Timeout = request.Timeout, PostmasterStartTime = pg.PostmasterStartTime,
+            });
+            await (scheduled ? TextAsync(ctx, 202, "Restart scheduled") : TextAsync(ctx, 409, "Another restart is already scheduled"));
+            return;
+        }
+        if (RestartSchedule.UnmetCondition(request.Role, request.PostgresVersion, request.RestartPending, pg) is { } unmet)
         {
             await TextAsync(ctx, 503, $"restart conditions are not satisfied: {unmet}");
             return;
         }
-        var request = runner.Request(HaActionKind.Restart);
+        var running = runner.Request(HaActionKind.Restart);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted);
         limit.CancelAfter(TimeSpan.FromSeconds(config.Agent.PrimaryStartTimeout + 60));
-        var error = await request.Finished.Task.WaitAsync(limit.Token);
-        await (error is null ? TextAsync(ctx, 200, "restarted successfully") : TextAsync(ctx, 503, $"restart failed: {error}"));
+        var failure = await running.Finished.Task.WaitAsync(limit.Token);
+        await (failure is null ? TextAsync(ctx, 200, "restarted successfully") : TextAsync(ctx, 503, $"restart failed: {failure}"));
     }
 
     async Task ReloadAsync(HttpContext ctx)
@@ -94,14 +107,6 @@ public sealed class OperationsApi(
         await (refused is null ? TextAsync(ctx, 200, "reinitialize started") : TextAsync(ctx, 503, refused.Contains("in progress", StringComparison.Ordinal) ? "reinitialize already in progress" : refused));
     }
 
-    /// <summary>server_version_num below the given "major[.minor]" version.</summary>
-    static bool VersionBelow(int? serverVersion, string version)
-    {
-        var parts = version.Split('.').Select(p => int.TryParse(p, CultureInfo.InvariantCulture, out var n) ? n : 0).ToArray();
-        var wanted = parts[0] >= 10 ? parts[0] * 10000 + (parts.Length > 1 ? parts[1] : 0) : parts[0] * 10000 + (parts.Length > 1 ? parts[1] * 100 : 0) + (parts.Length > 2 ? parts[2] : 0);
-        return serverVersion is int v && v < wanted;
-    }
-
     RequestDelegate Guarded(Func<HttpContext, Task> handler)
         => ctx => _auth.Allows(ctx.Request) ? handler(ctx) : BasicAuth.ChallengeAsync(ctx);
 
@@ -120,15 +125,18 @@ public sealed class OperationsApi(
         DateTimeOffset? scheduled = null;
         if (error is null && scheduledText is not null)
         {
-            if (cluster.IsPaused) error = $"Can't schedule {action} in the paused state";
-            else if (!DateTimeOffset.TryParse(scheduledText, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
-                error = "Unable to parse scheduled timestamp. It should be in an unambiguous format, e.g. ISO 8601";
-            else if (at <= time.GetUtcNow())
+            if (leader is null) error = $"Scheduled {action} is possible only from a specific leader";
+            else if (cluster.IsPaused) error = $"Can't schedule {action} in the paused state";
+            else
             {
-                await TextAsync(ctx, 422, "Cannot schedule " + action + " in the past");
-                return;
+                var (at, parseCode, parseError) = PatroniSchedule.Parse(scheduledText, action, time.GetUtcNow());
+                if (at is null)
+                {
+                    await TextAsync(ctx, parseCode, parseError);
+                    return;
+                }
+                scheduled = at;
             }
-            else scheduled = at;
         }
         if (error is null && cluster.IsPaused && candidate is null)
             error = $"{Title(action)} is possible only to a specific candidate in a paused state";

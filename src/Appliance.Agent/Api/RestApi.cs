@@ -13,7 +13,9 @@ namespace Appliance.Agent.Api;
 /// HEAD and OPTIONS answering with the same codes (HAProxy's <c>option httpchk OPTIONS /primary</c>),
 /// and <c>/metrics</c>.
 /// </summary>
-public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache probe, AgentMetrics metrics, TimeProvider time, MemberPublisher publisher, IWatchdog watchdog)
+public sealed class RestApi(
+    ApplianceConfig config, AgentState state, ProbeCache probe, AgentMetrics metrics, TimeProvider time, MemberPublisher publisher,
+    IWatchdog watchdog, RestartScheduler restarts)
 {
     static readonly string[] Methods = ["GET", "HEAD", "OPTIONS"];
     static readonly string[] HealthPaths =
@@ -28,7 +30,7 @@ public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache
         foreach (var path in HealthPaths)
             app.MapMethods(path, Methods, (RequestDelegate)(ctx => HealthAsync(ctx, path)));
         app.MapMethods("/patroni", Methods, (RequestDelegate)(async ctx =>
-            await WriteJsonAsync(ctx, 200, StatusJson.Node(state.Current, await probe.GetAsync(ctx.RequestAborted), config.Cluster.Scope, Tags, watchdog.State))));
+            await WriteJsonAsync(ctx, 200, StatusJson.Node(state.Current, await probe.GetAsync(ctx.RequestAborted), config.Cluster.Scope, Tags, watchdog.State, restarts.Published))));
         app.MapMethods("/liveness", Methods, (RequestDelegate)(ctx =>
             StatusOnlyAsync(ctx, HealthRules.Liveness(state.Current, TimeSpan.FromSeconds(config.Agent.Ttl), time.GetUtcNow()))));
         app.MapMethods("/readiness", Methods, (RequestDelegate)(async ctx =>
@@ -55,7 +57,7 @@ public sealed class RestApi(ApplianceConfig config, AgentState state, ProbeCache
         var facts = await FactsAsync(ctx);
         var code = HealthRules.StatusCode(path, facts);
         if (HttpMethods.IsGet(ctx.Request.Method))
-            await WriteJsonAsync(ctx, code, StatusJson.Node(facts.Status, facts.Postgres, config.Cluster.Scope, Tags, watchdog.State));
+            await WriteJsonAsync(ctx, code, StatusJson.Node(facts.Status, facts.Postgres, config.Cluster.Scope, Tags, watchdog.State, restarts.Published));
         else
             await StatusOnlyAsync(ctx, code);
     }

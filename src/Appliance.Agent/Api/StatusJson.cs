@@ -14,7 +14,9 @@ public static class StatusJson
     static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary><c>/patroni</c> (also the body of every health endpoint).</summary>
-    public static byte[] Node(AgentStatus s, PostgresState pg, string scope, IReadOnlyDictionary<string, JsonTagValue>? tags, WatchdogState? watchdog = null)
+    public static byte[] Node(
+        AgentStatus s, PostgresState pg, string scope, IReadOnlyDictionary<string, JsonTagValue>? tags, WatchdogState? watchdog = null,
+        ScheduledRestartData? scheduledRestart = null)
         => Write(w =>
         {
             w.WriteStartObject();
@@ -61,6 +63,8 @@ public static class StatusJson
             }
             if (s.Cluster.Leader is null) w.WriteBoolean("cluster_unlocked", true);
             if (s.Cluster.IsPaused) w.WriteBoolean("pause", true);
+            // Patroni shows the request without the start time it compares against.
+            if (scheduledRestart is { } sr) WriteScheduledRestart(w, sr with { PostmasterStartTime = null });
             if (s.StoreLastSeen is { } seen) w.WriteNumber("dcs_last_seen", seen.ToUnixTimeSeconds());
             if (pg.SystemId is { } sysid) w.WriteString("database_system_identifier", sysid);
             if (tags is { Count: > 0 })
@@ -69,6 +73,8 @@ public static class StatusJson
                 foreach (var (k, v) in tags) { w.WritePropertyName(k); v.Value.WriteTo(w); }
                 w.WriteEndObject();
             }
+            // Patroni's flag for "required, but the device does not work": peers do not fail over to this node.
+            if (watchdog is { Mode: WatchdogMode.Required, Armed: false, LastError: not null }) w.WriteBoolean("watchdog_failed", true);
             if (watchdog is { } wd)
             {
                 // Ours: the fencing state an operator checks before trusting a failover.
@@ -116,6 +122,7 @@ public static class StatusJson
                     if (leaderLsn is long l && m.Data.XlogLocation is long x) w.WriteNumber("lag", Math.Max(0, l - x));
                     else w.WriteString("lag", "unknown");
                 }
+                if (m.Data.ScheduledRestart is { } sr) WriteScheduledRestart(w, sr);
                 if (m.Data.Tags is { Count: > 0 } tags)
                 {
                     w.WriteStartObject("tags");
@@ -127,6 +134,12 @@ public static class StatusJson
             w.WriteEndArray();
             w.WriteEndObject();
         });
+
+    static void WriteScheduledRestart(Utf8JsonWriter w, ScheduledRestartData sr)
+    {
+        w.WritePropertyName("scheduled_restart");
+        JsonSerializer.Serialize(w, sr, ClusterJson.Default.ScheduledRestartData);
+    }
 
     static string PgTimestamp(DateTimeOffset t)
         => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff+00:00", CultureInfo.InvariantCulture);

@@ -303,6 +303,11 @@ public sealed class ActionRunner(
 
     async Task<Func<AgentMemory, AgentMemory>> BootstrapAsync(CancellationToken ct)
     {
+        // A node that may not lead (watchdog required, device unusable) leaves the race to the others,
+        // rather than win it, run initdb and throw the cluster away. The probe disarms at once: nothing
+        // feeds the device during initdb.
+        if (!MayLead()) return m => m;
+        Disarm();
         if (!await store.TryStartInitializeAsync(ct))
         {
             log.Info("another node won the bootstrap race");
@@ -318,11 +323,12 @@ public sealed class ActionRunner(
             await postgres.CreateRolesAsync(ct);
             var pg = await postgres.ProbeAsync(ct);
             if (pg.SystemId is null) throw new InvalidOperationException("initdb left no system identifier");
+            // Before the system id is published: a refusal leaves nothing half-made (Patroni cancels the initialization).
+            if (!MayLead()) throw new InvalidOperationException("the watchdog refuses leadership (watchdog.mode = required)");
             if (!await store.CompleteInitializeAsync(pg.SystemId, ct))
                 throw new InvalidOperationException("the bootstrap claim was lost before initdb finished");
             published = true;
             await store.InitializeConfigAsync(DynamicConfigJson.FromLocal(config), ct);
-            if (!MayLead()) throw new InvalidOperationException("the watchdog refuses leadership (watchdog.mode = required)");
             if (!await store.TryAcquireLeaderAsync(ct))
                 throw new InvalidOperationException("the leader key was taken during bootstrap");
             log.Info($"bootstrapped the cluster (system identifier {pg.SystemId}) and took the leader key");
@@ -332,6 +338,7 @@ public sealed class ActionRunner(
         {
             using var cleanup = new CancellationTokenSource(settings.RetryTimeout);
             try { await postgres.StopAsync(immediate: true, settings.RetryTimeout / 2, cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
+            Disarm(); // armed for the leader key this bootstrap did not get
             // Before the system id is published, leave nothing half-made: the next winner starts clean.
             // After it, this data directory IS the cluster: keep it; the node rejoins the race as a standby.
             if (!published)

@@ -16,7 +16,7 @@ namespace Appliance.Agent.Ha;
 public sealed class HaLoop(
     HaSettings settings, IClusterStore store, IPostgresController postgres, PeerClient peers,
     ActionRunner runner, MemberPublisher publisher, AgentState state, AgentMetrics metrics,
-    SystemdNotify notify, TimeProvider time, ILogger<HaLoop> log)
+    SystemdNotify notify, RestartScheduler restarts, TimeProvider time, ILogger<HaLoop> log)
 {
     ClusterSnapshot _lastSnapshot = new();
     DateTimeOffset? _storeLastSeen;
@@ -42,8 +42,11 @@ public sealed class HaLoop(
             }
             // Cycles start loop_wait apart (not loop_wait after the previous one ended): the lease budget
             // loop_wait + 2 x retry_timeout <= ttl counts from the start of the cycle that last renewed.
-            var period = runner.SyncPending ? TimeSpan.FromSeconds(Math.Min(1, settings.LoopWait.TotalSeconds)) : settings.LoopWait;
-            await SleepAsync(period - time.GetElapsedTime(started), stop);
+            var wait = (runner.SyncPending ? TimeSpan.FromSeconds(Math.Min(1, settings.LoopWait.TotalSeconds)) : settings.LoopWait) - time.GetElapsedTime(started);
+            // A scheduled restart runs at its moment, not up to loop_wait later (an overdue one that waits
+            // for something else is woken by that, not polled).
+            if (restarts.DueIn(time.GetUtcNow()) is { } due && due > TimeSpan.Zero && due < wait) wait = due + TimeSpan.FromMilliseconds(10);
+            await SleepAsync(wait, stop);
         }
     }
 
@@ -53,7 +56,7 @@ public sealed class HaLoop(
         try
         {
             var change = store.WaitForChangeAsync(wait, stop);
-            await Task.WhenAny(change, runner.Finished.WaitAsync(stop), runner.RequestArrived.WaitAsync(stop));
+            await Task.WhenAny(change, runner.Finished.WaitAsync(stop), runner.RequestArrived.WaitAsync(stop), restarts.Changed.WaitAsync(stop));
         }
         catch (OperationCanceledException)
         {
@@ -134,6 +137,7 @@ public sealed class HaLoop(
             Cluster = snapshot, StoreReachable = reachable, Postgres = pg, Lease = lease,
             Peers = [.. peerStatuses], Memory = runner.Memory,
         };
+        restarts.Tick(observation, runner, settings.LoopWait, now);
         runner.TakeRequests(observation, stop);
         runner.Memory = Decider.Remember(runner.Memory, observation, settings, now);
         observation = observation with { Memory = runner.Memory };
@@ -151,7 +155,7 @@ public sealed class HaLoop(
         {
             try
             {
-                await store.TouchMemberAsync(publisher.Build(pg, memberState, snapshot.IsPaused), deadline.Token);
+                await store.TouchMemberAsync(publisher.Build(pg, memberState, snapshot.IsPaused, restarts.Published), deadline.Token);
             }
             catch (Exception e) when (!stop.IsCancellationRequested)
             {

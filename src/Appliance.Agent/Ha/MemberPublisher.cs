@@ -20,7 +20,7 @@ public sealed class MemberPublisher(ApplianceConfig config)
     public static string RestConnectAddress(ApplianceConfig c)
         => c.Restapi.ConnectAddress ?? $"{c.Node.Address}:{c.Restapi.Listen[(c.Restapi.Listen.LastIndexOf(':') + 1)..]}";
 
-    public MemberData Build(PostgresState pg, string state, bool paused = false)
+    public MemberData Build(PostgresState pg, string state, bool paused = false, ScheduledRestartData? scheduledRestart = null)
     {
         var isPrimary = pg.IsPrimary;
         return new MemberData
@@ -36,6 +36,7 @@ public sealed class MemberPublisher(ApplianceConfig config)
             ReceiveLsn = isPrimary ? null : pg.ReceiveLsn,
             Tags = Tags(config.Tags),
             Pause = paused ? true : null,
+            ScheduledRestart = scheduledRestart,
         };
     }
 

@@ -49,6 +49,8 @@ public sealed class PeerClient(HttpClient http)
             noFailover = tags.TryGetProperty("nofailover", out var nf) && nf.ValueKind == JsonValueKind.True;
             if (tags.TryGetProperty("failover_priority", out var fp) && fp.TryGetInt32(out var p)) priority = p;
         }
+        // Patroni's failover_limitation "not watchdog capable": a peer that may not lead must not win the race.
+        if (root.TryGetProperty("watchdog_failed", out var wf) && wf.ValueKind == JsonValueKind.True) noFailover = true;
         var running = root.TryGetProperty("state", out var st) && st.GetString() == "running";
         // failover_priority 0 means "never promote" (Patroni 3.2): such a peer must not hold back the race either.
         return new PeerStatus(name, running, role is null ? null : role is not ("master" or "primary"), wal, noFailover || priority <= 0, priority);

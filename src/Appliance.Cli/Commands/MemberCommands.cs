@@ -45,6 +45,12 @@ internal static class MemberCommands
         var failed = false;
         foreach (var m in members)
         {
+            // As patronictl: --force replaces a restart already scheduled on the member.
+            if (at is not null && ctx.Force && m.ScheduledRestart is not null && !await FlushScheduledAsync(ctx, m, ct))
+            {
+                failed = true;
+                continue;
+            }
             var r = await SendAsync(ctx, m, "restart", body, ct);
             switch (r?.Status)
             {
@@ -62,6 +68,22 @@ internal static class MemberCommands
             }
         }
         return failed ? CtlException.Failed : 0;
+    }
+
+    /// <summary><c>DELETE /restart</c>; false (after saying why) when the member refused or did not answer.</summary>
+    private static async Task<bool> FlushScheduledAsync(CtlContext ctx, MemberView m, CancellationToken ct)
+    {
+        try
+        {
+            var r = await ctx.Api.SendAsync(m, HttpMethod.Delete, "restart", null, ct);
+            if (r.Status is 200 or 404) return true;
+            ctx.Out.WriteLine($"Failed: flush scheduled restart for member {m.Name}, status code={r.Status}, ({r.Body.Trim()})");
+        }
+        catch (ApiUnreachableException e)
+        {
+            ctx.Out.WriteLine($"Failed: flush scheduled restart for member {m.Name}: {e.Message}");
+        }
+        return false;
     }
 
     public static async Task<int> ReloadAsync(CtlContext ctx, CancellationToken ct)

@@ -52,6 +52,9 @@ internal sealed record ClusterView(string Scope, IReadOnlyList<MemberView> Membe
                 Port = ep?.Port,
                 Timeline = m.Data.Timeline,
                 PendingRestart = m.Data.PendingRestart == true,
+                ScheduledRestart = m.Data.ScheduledRestart is { } sr
+                    ? sr.Schedule + (sr.PostgresVersion is { } v ? $" if version < {v}" : "")
+                    : null,
                 Tags = m.Data.Tags is { Count: > 0 } t ? t : null,
                 Lag = lag,
                 LagUnknown = unknown,

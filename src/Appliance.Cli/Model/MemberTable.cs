@@ -7,7 +7,7 @@ namespace Appliance.Cli.Model;
 /// <summary>
 /// The rows of <c>list</c> and <c>topology</c> (ctl.py's <c>output_members</c>): Cluster, Member, Host
 /// (<c>host:port</c> when a port is not 5432 or two members share a host), Role, State, TL, Lag in MB,
-/// and Pending restart / Tags when any member has them.
+/// and Pending restart / Scheduled restart / Tags when any member has them.
 /// </summary>
 internal static class MemberTable
 {
@@ -17,6 +17,7 @@ internal static class MemberTable
     {
         var columns = new List<string> { "Cluster", "Member", "Host", "Role", "State", "TL", "Lag in MB" };
         if (c.Members.Any(m => m.PendingRestart)) columns.Add("Pending restart");
+        if (c.Members.Any(m => m.ScheduledRestart is not null)) columns.Add("Scheduled restart");
         if (c.Members.Any(m => m.Tags is not null)) columns.Add("Tags");
         var withHost = c.Members.Where(m => m.Host is not null).ToList();
         var appendPort = withHost.Any(m => m.Port is { } p && p != 5432) || withHost.Select(m => m.Host).Distinct().Count() < withHost.Count;
@@ -33,6 +34,7 @@ internal static class MemberTable
                 m.LagInMb is { } mb ? JsonValue.Create(mb) : m.LagUnknown ? "unknown" : "",
             };
             if (columns.Contains("Pending restart")) row.Add(m.PendingRestart ? "*" : "");
+            if (columns.Contains("Scheduled restart")) row.Add(m.ScheduledRestart ?? "");
             if (columns.Contains("Tags")) row.Add(m.Tags is { } t ? TagsNode(t) : "");
             rows.Add(row);
         }

@@ -14,6 +14,8 @@ internal sealed record MemberView
     public int? Port { get; init; }
     public long? Timeline { get; init; }
     public bool PendingRestart { get; init; }
+    /// <summary>The "Scheduled restart" cell: the moment, and " if version &lt; X" when it has that condition.</summary>
+    public string? ScheduledRestart { get; init; }
     public IReadOnlyDictionary<string, JsonTagValue>? Tags { get; init; }
     /// <summary>Bytes behind the leader's last published position; null on the leader.</summary>
     public long? Lag { get; init; }

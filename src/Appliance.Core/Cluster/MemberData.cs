@@ -25,8 +25,36 @@ public sealed record MemberData
     [JsonPropertyName("pending_restart")] public bool? PendingRestart { get; init; }
     /// <summary>True while this node sees the cluster paused (maintenance mode); patronictl waits on it.</summary>
     [JsonPropertyName("pause")] public bool? Pause { get; init; }
+    /// <summary>The restart an operator scheduled on this node, while it waits (patronictl list shows it).</summary>
+    [JsonPropertyName("scheduled_restart")] public ScheduledRestartData? ScheduledRestart { get; init; }
     /// <summary>Only the tags that differ from their defaults, as Patroni does.</summary>
     [JsonPropertyName("tags")] public Dictionary<string, JsonTagValue>? Tags { get; init; }
+
+    /// <summary>
+    /// The value as it goes to etcd. Python's json leaves <c>+</c> (in timestamps' offsets) and non-ASCII
+    /// as they are; the default encoder would write <c>\u002B</c>.
+    /// </summary>
+    public string ToJson()
+    {
+        using var ms = new System.IO.MemoryStream();
+        using (var w = new System.Text.Json.Utf8JsonWriter(ms, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            System.Text.Json.JsonSerializer.Serialize(w, this, ClusterJson.Default.MemberData);
+        return System.Text.Encoding.UTF8.GetString(ms.ToArray());
+    }
+}
+
+/// <summary>
+/// Patroni's <c>scheduled_restart</c> member field: the request's filters, the moment (Python's
+/// <c>isoformat()</c>) and the postmaster start time when it was scheduled.
+/// </summary>
+public sealed record ScheduledRestartData
+{
+    [JsonPropertyName("schedule")] public string Schedule { get; init; } = "";
+    [JsonPropertyName("role")] public string? Role { get; init; }
+    [JsonPropertyName("postgres_version")] public string? PostgresVersion { get; init; }
+    [JsonPropertyName("restart_pending")] public bool? RestartPending { get; init; }
+    [JsonPropertyName("timeout")] public int? Timeout { get; init; }
+    [JsonPropertyName("postmaster_start_time")] public string? PostmasterStartTime { get; init; }
 }
 
 /// <summary>A tag value: Patroni tags are booleans, numbers or strings.</summary>

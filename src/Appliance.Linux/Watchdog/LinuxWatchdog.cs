@@ -32,7 +32,12 @@ public sealed class LinuxWatchdog : IWatchdog, IDisposable
     {
         var settings = WatchdogSettings.From(config);
         if (settings.Mode == WatchdogMode.Off) return new NoWatchdog();
-        return new LinuxWatchdog(settings, WatchdogLocator.Locate(config.Watchdog.Device, config.Watchdog.Identity), time);
+        var location = WatchdogLocator.Locate(config.Watchdog.Device, config.Watchdog.Identity);
+        // Known from the start, as Patroni's is_healthy: /patroni says watchdog_failed before any arm attempt,
+        // so peers leave a required node out of the failover race at once.
+        if (location is { DevicePath: { } path, Error: null } && !File.Exists(path))
+            location = location with { Error = $"{path} does not exist" };
+        return new LinuxWatchdog(settings, location, time);
     }
 
     public WatchdogState State => _state;

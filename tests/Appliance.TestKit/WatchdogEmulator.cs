@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using Appliance.TestKit;
 
-namespace Appliance.Linux.Tests;
+namespace Appliance.TestKit;
 
 /// <summary>
 /// The FUSE watchdog emulator (native/watchdog-emu), compiled once per test class with gcc.
@@ -43,7 +42,7 @@ public sealed class EmulatorBinary : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    internal static Cli.Result Run(string file, params string[] args)
+    public static Cli.Result Run(string file, params string[] args)
     {
         try
         {
