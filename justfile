@@ -19,7 +19,8 @@ build: setup
 publish: setup
     dotnet publish src/Appliance.Agent/Appliance.Agent.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
     dotnet publish src/Appliance.Cli/Appliance.Cli.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
-    ls -l artifacts/bin/appliance-agent artifacts/bin/appliancectl
+    dotnet publish src/Appliance.Balancer/Appliance.Balancer.csproj -c Release -o artifacts/bin -p:DebugType=none -p:GenerateDocumentationFile=false
+    ls -l artifacts/bin/appliance-agent artifacts/bin/appliancectl artifacts/bin/appliance-balancer
 
 # Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control,
 # and three-node clusters run by the published AOT agent (what ships is what is tested).

@@ -11,6 +11,7 @@ projects=(
   tests/Appliance.Postgres.Tests
   tests/Appliance.Agent.Tests
   tests/Appliance.Cli.Tests
+  tests/Appliance.Balancer.Tests
   tests/Appliance.Cluster.Tests
 )
 passed=0 failed=0 skipped=0 status=0

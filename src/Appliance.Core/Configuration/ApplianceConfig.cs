@@ -27,6 +27,8 @@ public sealed record ApplianceConfig
     public WatchdogSection Watchdog { get; init; } = new();
     /// <summary><c>[callbacks]</c>: scripts run on PostgreSQL life-cycle events.</summary>
     public CallbacksSection Callbacks { get; init; } = new();
+    /// <summary><c>[[vrrp]]</c>: the VRRP instances of a load-balancer node (see <see cref="VrrpInstanceSection"/>).</summary>
+    public IReadOnlyList<VrrpInstanceSection> Vrrp { get; init; } = [];
 }
 
 /// <summary><c>[node]</c></summary>

@@ -36,6 +36,31 @@ internal static class ConfigChecks
             : $"expected an http:// or https:// URL with a host and a port, such as \"http://10.0.0.1:2379\", found {TomlWriter.Quote(value)}";
     }
 
+    /// <summary>A name used as a metric label and a script argument: letters, digits, '_', '-', '.'.</summary>
+    public static string? Label(string value) =>
+        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') ? null
+        : $"expected a non-empty name of letters, digits, '_', '-' or '.', found {TomlWriter.Quote(value)}";
+
+    /// <summary>A Linux interface name: 1-15 bytes (IFNAMSIZ - 1), no '/', ':' or white space.</summary>
+    public static string? InterfaceName(string value) =>
+        value.Length is > 0 and <= 15 && !value.Any(c => c is '/' or ':' || char.IsWhiteSpace(c) || char.IsControl(c)) ? null
+        : $"expected an interface name of 1 to 15 characters without '/', ':' or spaces, found {TomlWriter.Quote(value)}";
+
+    /// <summary>A dotted-quad IPv4 address.</summary>
+    public static string? Ipv4(string value) =>
+        Net.Ipv4Address.TryParse(value, out _) ? null : $"expected an IPv4 address such as \"10.0.0.1\", found {TomlWriter.Quote(value)}";
+
+    /// <summary>An IPv4 address with its prefix length, <c>10.0.0.100/24</c>: the prefix is what the address is added with.</summary>
+    public static string? Ipv4WithPrefix(string value)
+    {
+        var slash = value.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && Net.Ipv4Address.TryParse(value[..slash], out _)
+            && value[(slash + 1)..] is { Length: > 0 and <= 2 } prefix && prefix.All(char.IsAsciiDigit)
+            && int.Parse(prefix, CultureInfo.InvariantCulture) <= 32
+            ? null
+            : $"expected an IPv4 address with its prefix length such as \"10.0.0.100/24\", found {TomlWriter.Quote(value)}";
+    }
+
     private static bool IsHostPort(string value)
     {
         var colon = value.LastIndexOf(':');

@@ -49,7 +49,7 @@ public static class ConfigLoader
     /// The files to read, in merge order. <paramref name="cliPath"/> wins over
     /// <paramref name="envValue"/>, which wins over <see cref="DefaultFolder"/>; empty values count as
     /// absent. A path that does not exist, or a folder without any file, yields the file that was
-    /// expected, so that <see cref="Load(IReadOnlyList{string})"/> reports it as missing.
+    /// expected, so that <see cref="Load(IReadOnlyList{string}, ConfigRole)"/> reports it as missing.
     /// </summary>
     public static IReadOnlyList<string> Resolve(string? cliPath, string? envValue)
     {
@@ -75,10 +75,10 @@ public static class ConfigLoader
     }
 
     /// <summary>Resolves (see <see cref="Resolve"/>) and loads in one call.</summary>
-    public static ConfigResult Load(string? cliPath, string? envValue) => Load(Resolve(cliPath, envValue));
+    public static ConfigResult Load(string? cliPath, string? envValue, ConfigRole role = ConfigRole.Agent) => Load(Resolve(cliPath, envValue), role);
 
-    /// <summary>Reads and merges <paramref name="files"/> in order; a file that cannot be read is an error like any other.</summary>
-    public static ConfigResult Load(IReadOnlyList<string> files)
+    /// <summary>Reads and merges <paramref name="files"/> in order; a file that cannot be read is an error like any other. <paramref name="role"/> decides the required keys.</summary>
+    public static ConfigResult Load(IReadOnlyList<string> files, ConfigRole role = ConfigRole.Agent)
     {
         var errors = new ErrorList();
         var texts = new List<(string, string)>(files.Count);
@@ -95,13 +95,13 @@ public static class ConfigLoader
                 texts.Add((files[i], ""));
             }
         }
-        return LoadFromText(texts, errors);
+        return LoadFromText(texts, errors, role);
     }
 
     /// <summary>Merges and validates already-read files (name, text), in order. No file system access: for tests and for text received over the API.</summary>
-    public static ConfigResult LoadFromText(IEnumerable<(string FileName, string Text)> files) => LoadFromText(files, new ErrorList());
+    public static ConfigResult LoadFromText(IEnumerable<(string FileName, string Text)> files, ConfigRole role = ConfigRole.Agent) => LoadFromText(files, new ErrorList(), role);
 
-    private static ConfigResult LoadFromText(IEnumerable<(string FileName, string Text)> files, ErrorList errors)
+    private static ConfigResult LoadFromText(IEnumerable<(string FileName, string Text)> files, ErrorList errors, ConfigRole role)
     {
         var list = files.ToList();
         var names = list.Select(f => f.FileName).ToList();
@@ -123,7 +123,7 @@ public static class ConfigLoader
         // When a file could not be read or parsed, its keys are unknown: "missing" and cross-key
         // errors would only be noise around the real one.
         if (!unreadable)
-            ConfigRules.Check(config, merged, new SourceLocation(list[^1].FileName, list.Count - 1, 0, 0), errors);
+            ConfigRules.Check(config, merged, new SourceLocation(list[^1].FileName, list.Count - 1, 0, 0), errors, role);
 
         return errors.Count == 0 ? ConfigResult.Success(config, names) : ConfigResult.Failure(errors.Sorted(), names);
     }

@@ -8,9 +8,10 @@ internal static class ConfigRules
     /// <param name="tree">The merged TOML: says where (and whether) each key was defined.</param>
     /// <param name="lastFile">Where an absent key is reported: the last file read, the one an operator would add it to.</param>
     /// <param name="errors">Where errors go.</param>
-    public static void Check(ApplianceConfig config, TomlTableNode tree, SourceLocation lastFile, ErrorList errors)
+    /// <param name="role">Which binary loads it: decides the required keys.</param>
+    public static void Check(ApplianceConfig config, TomlTableNode tree, SourceLocation lastFile, ErrorList errors, ConfigRole role = ConfigRole.Agent)
     {
-        foreach (var key in ConfigSchema.RequiredKeys)
+        foreach (var key in ConfigSchema.RequiredKeys(role))
         {
             if (tree.Find(key) is null)
                 errors.Add(lastFile with { Line = 0, Column = 0 }, key, "required key missing: set it in one of the configuration files");
@@ -20,6 +21,7 @@ internal static class ConfigRules
         CheckCertificatePair("etcd", config.Etcd.CertFile, config.Etcd.KeyFile, "mutual TLS needs the client certificate and its key together", tree, errors);
         CheckCertificatePair("restapi", config.Restapi.CertFile, config.Restapi.KeyFile, "HTTPS needs the server certificate and its key together", tree, errors);
         CheckWatchdogMargin(config, tree, errors);
+        VrrpRules.Check(config.Vrrp, tree, lastFile, errors, role);
     }
 
     /// <summary>

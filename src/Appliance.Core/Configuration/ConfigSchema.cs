@@ -92,6 +92,46 @@ internal static class ConfigSchema
         Value<CallbacksSection, string?>("on_role_change", "after a promotion or demotion", OptionalString, s => s.OnRoleChange, (s, v) => s with { OnRoleChange = v }),
         Value<CallbacksSection, int>("timeout", "seconds a callback may run before it is killed", AtLeast1, s => s.Timeout, (s, v) => s with { Timeout = v }));
 
+    private static readonly TableSpec<TrackScriptSection> TrackScript = new("a check script: its weight is added to the priority (negative while down, positive while up); weight 0 faults the instance while down",
+        Value<TrackScriptSection, string>("name", "shown in logs and metrics; required", new StringKind(ConfigChecks.Label), s => s.Name, (s, v) => s with { Name = v }),
+        Value<TrackScriptSection, string>("script", "the command line, run without a shell; exit code 0 is success; required", new StringKind(ConfigChecks.NotEmpty), s => s.Script, (s, v) => s with { Script = v }),
+        Value<TrackScriptSection, int>("interval", "seconds between runs", new Int32Kind(1, 3600), s => s.Interval, (s, v) => s with { Interval = v }),
+        Value<TrackScriptSection, int>("timeout", "seconds a run may take before it is killed and counts as failed", new Int32Kind(1, 3600), s => s.Timeout, (s, v) => s with { Timeout = v }),
+        Value<TrackScriptSection, int>("rise", "successes in a row that make it up", new Int32Kind(1, 100), s => s.Rise, (s, v) => s with { Rise = v }),
+        Value<TrackScriptSection, int>("fall", "failures in a row that make it down", new Int32Kind(1, 100), s => s.Fall, (s, v) => s with { Fall = v }),
+        Value<TrackScriptSection, int>("weight", "-253 to 253; 0 means fault while down", new Int32Kind(-253, 253), s => s.Weight, (s, v) => s with { Weight = v }));
+
+    private static readonly TableSpec<TrackInterfaceSection> TrackInterface = new("an interface whose link state is tracked: weight as for track_script; 0 means fault while down",
+        Value<TrackInterfaceSection, string>("name", "the interface; required", new StringKind(ConfigChecks.InterfaceName), s => s.Name, (s, v) => s with { Name = v }),
+        Value<TrackInterfaceSection, int>("weight", "-253 to 253; 0 means fault while down", new Int32Kind(-253, 253), s => s.Weight, (s, v) => s with { Weight = v }));
+
+    private static readonly OptionalStringKind OptionalNotEmpty = new(ConfigChecks.NotEmpty);
+
+    private static readonly TableSpec<VrrpInstanceSection> VrrpInstance = new("a VRRP instance (keepalived's vrrp_instance): virtual addresses held by one node of a virtual router",
+        Value<VrrpInstanceSection, string>("name", "the instance name, unique; notify argument and metrics label; required", new StringKind(ConfigChecks.Label), s => s.Name, (s, v) => s with { Name = v }),
+        Value<VrrpInstanceSection, string>("interface", "the interface adverts go out of and the addresses are added to; required", new StringKind(ConfigChecks.InterfaceName), s => s.Interface, (s, v) => s with { Interface = v }),
+        Value<VrrpInstanceSection, int>("virtual_router_id", "the VRID, 1-255, the same on every node of the virtual router; required", new Int32Kind(1, 255), s => s.VirtualRouterId, (s, v) => s with { VirtualRouterId = v }),
+        Value<VrrpInstanceSection, int>("priority", "1-254 (highest wins the election), 255 for the address owner", new Int32Kind(1, 255), s => s.Priority, (s, v) => s with { Priority = v }),
+        Value<VrrpInstanceSection, int>("version", "2 (RFC 3768) or 3 (RFC 5798)", new Int32Kind(2, 3), s => s.Version, (s, v) => s with { Version = v }),
+        Value<VrrpInstanceSection, TimeSpan>("advert_int", "seconds between adverts: v2 whole seconds 1-255, v3 0.01-40.95", new SecondsKind(1, 25500), s => s.AdvertInt, (s, v) => s with { AdvertInt = v }),
+        Value<VrrpInstanceSection, string?>("auth_pass", "v2 only: the simple text password (keepalived's auth_type PASS), at most 8 bytes (secret)", new OptionalStringKind(ConfigChecks.NotEmpty, secret: true), s => s.AuthPass, (s, v) => s with { AuthPass = v }),
+        Value<VrrpInstanceSection, IReadOnlyList<string>>("virtual_ipaddress", "the virtual addresses with their prefix length, such as \"10.0.0.100/24\"; required", new StringListKind(1, ConfigChecks.Ipv4WithPrefix), s => s.VirtualIpaddress, (s, v) => s with { VirtualIpaddress = v }),
+        Value<VrrpInstanceSection, string?>("source_address", "the address adverts come from; the interface's first IPv4 address when unset", new OptionalStringKind(ConfigChecks.Ipv4), s => s.SourceAddress, (s, v) => s with { SourceAddress = v }),
+        Value<VrrpInstanceSection, IReadOnlyList<string>>("unicast_peers", "send adverts to these addresses instead of the multicast group 224.0.0.18", new StringListKind(0, ConfigChecks.Ipv4), s => s.UnicastPeers, (s, v) => s with { UnicastPeers = v }),
+        Value<VrrpInstanceSection, bool>("preempt", "a higher-priority backup takes over from a lower-priority master", Boolean, s => s.Preempt, (s, v) => s with { Preempt = v }),
+        Value<VrrpInstanceSection, TimeSpan>("preempt_delay", "seconds after start-up, or after first hearing a lower-priority master, before preempting it", new SecondsKind(0, 100_000), s => s.PreemptDelay, (s, v) => s with { PreemptDelay = v }),
+        Value<VrrpInstanceSection, int>("garp_master_delay", "seconds after becoming master before the second gratuitous ARP burst; 0 for none", new Int32Kind(0, 3600), s => s.GarpMasterDelay, (s, v) => s with { GarpMasterDelay = v }),
+        Value<VrrpInstanceSection, int>("garp_master_repeat", "gratuitous ARPs per address in each burst", new Int32Kind(1, 100), s => s.GarpMasterRepeat, (s, v) => s with { GarpMasterRepeat = v }),
+        Value<VrrpInstanceSection, int>("garp_master_refresh", "seconds between gratuitous ARP refreshes while master; 0 for none", new Int32Kind(0, 86400), s => s.GarpMasterRefresh, (s, v) => s with { GarpMasterRefresh = v }),
+        Value<VrrpInstanceSection, string?>("notify_master", "script run on becoming master", OptionalNotEmpty, s => s.NotifyMaster, (s, v) => s with { NotifyMaster = v }),
+        Value<VrrpInstanceSection, string?>("notify_backup", "script run on becoming backup", OptionalNotEmpty, s => s.NotifyBackup, (s, v) => s with { NotifyBackup = v }),
+        Value<VrrpInstanceSection, string?>("notify_fault", "script run on entering the fault state", OptionalNotEmpty, s => s.NotifyFault, (s, v) => s with { NotifyFault = v }),
+        Value<VrrpInstanceSection, string?>("notify_stop", "script run when the instance stops", OptionalNotEmpty, s => s.NotifyStop, (s, v) => s with { NotifyStop = v }),
+        Value<VrrpInstanceSection, string?>("notify", "script run on every transition with keepalived's arguments: INSTANCE name state priority", OptionalNotEmpty, s => s.Notify, (s, v) => s with { Notify = v }),
+        Value<VrrpInstanceSection, int>("notify_timeout", "seconds a notify script may run before it is killed", new Int32Kind(1, 3600), s => s.NotifyTimeout, (s, v) => s with { NotifyTimeout = v }),
+        new TableArrayMember<VrrpInstanceSection, TrackScriptSection>("track_script", TrackScript, () => new(), ["name", "script"], s => s.TrackScript, (s, v) => s with { TrackScript = v }),
+        new TableArrayMember<VrrpInstanceSection, TrackInterfaceSection>("track_interface", TrackInterface, () => new(), ["name"], s => s.TrackInterface, (s, v) => s with { TrackInterface = v }));
+
     /// <summary>The whole file: one table per section.</summary>
     public static readonly TableSpec<ApplianceConfig> Root = new("",
         new TableMember<ApplianceConfig, NodeSection>("node", Node, c => c.Node, (c, v) => c with { Node = v }),
@@ -103,10 +143,15 @@ internal static class ConfigSchema
         new TableMember<ApplianceConfig, WatchdogSection>("watchdog", Watchdog, c => c.Watchdog, (c, v) => c with { Watchdog = v }),
         new TableMember<ApplianceConfig, CallbacksSection>("callbacks", Callbacks, c => c.Callbacks, (c, v) => c with { Callbacks = v }),
         new TableMember<ApplianceConfig, MetricsSection>("metrics", Metrics, c => c.Metrics, (c, v) => c with { Metrics = v }),
-        new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }));
+        new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }),
+        new TableArrayMember<ApplianceConfig, VrrpInstanceSection>("vrrp", VrrpInstance, () => new(), ["name", "interface", "virtual_router_id", "virtual_ipaddress"], c => c.Vrrp, (c, v) => c with { Vrrp = v }));
 
-    /// <summary>Keys that have no usable default: absent from every file, they are an error.</summary>
-    public static readonly IReadOnlyList<string> RequiredKeys = ["node.name", "cluster.scope", "postgresql.data_dir"];
+    /// <summary>Keys that have no usable default for <paramref name="role"/>: absent from every file, they are an error.</summary>
+    public static IReadOnlyList<string> RequiredKeys(ConfigRole role) => role switch
+    {
+        ConfigRole.Agent => ["node.name", "cluster.scope", "postgresql.data_dir"],
+        _ => [],
+    };
 
     private static ValueMember<T, TValue> Value<T, TValue>(string name, string doc, ValueKind<TValue> kind, Func<T, TValue> get, Func<T, TValue, T> set) =>
         new(name, doc, kind, get, set);

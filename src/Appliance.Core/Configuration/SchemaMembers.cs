@@ -49,6 +49,12 @@ internal sealed class TableSpec<T>(string doc, params IConfigMember<T>[] members
     {
         if (path.Length > 0)
             writer.Table(path, Doc);
+        RenderBody(source, path, writer);
+    }
+
+    /// <summary>The keys and sub-tables without the table's own header (an element of <c>[[path]]</c> has its own).</summary>
+    public void RenderBody(T source, string path, TomlWriter writer)
+    {
         foreach (var member in Members.Where(m => !m.IsTable))
             member.Render(source, TomlTreeBuilder.Join(path, member.Name), writer);
         foreach (var member in Members.Where(m => m.IsTable))

@@ -8,13 +8,18 @@ internal sealed class TomlWriter
 {
     private readonly StringBuilder _text = new();
 
-    /// <summary>A <c>[path]</c> header, with a blank line before it and its doc above it.</summary>
-    public void Table(string path, string doc)
+    /// <summary>
+    /// A <c>[path]</c> header (<c>[[path]]</c> for an element of an array of tables), with a blank line
+    /// before it and its doc above it; <paramref name="commentedOut"/> writes it as a comment (an empty array).
+    /// </summary>
+    public void Table(string path, string doc, bool arrayOfTables = false, bool commentedOut = false)
     {
         if (_text.Length > 0)
             _text.Append('\n');
         Comment(doc);
-        _text.Append('[').Append(string.Join('.', path.Split('.').Select(BareOrQuoted))).Append("]\n");
+        var brackets = arrayOfTables ? 2 : 1;
+        _text.Append(commentedOut ? "#" : "").Append('[', brackets).Append(string.Join('.', path.Split('.').Select(BareOrQuoted)))
+            .Append(']', brackets).Append(commentedOut ? " (none)" : "").Append('\n');
     }
 
     /// <summary>A documented key; an unset value (null) is written as a comment so the output still loads.</summary>

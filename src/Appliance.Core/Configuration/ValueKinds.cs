@@ -43,13 +43,13 @@ internal abstract class ValueKind<TValue>
     }
 }
 
-/// <summary>A string that must be present when written (it has a non-null default).</summary>
+/// <summary>A string that must be present when written (it has a non-null default); an empty one (a key another role requires, never set) prints as not set.</summary>
 internal sealed class StringKind(Func<string, string?>? check = null) : ValueKind<string>
 {
     public override bool TryRead(TomlNode node, string path, ErrorList errors, [MaybeNullWhen(false)] out string value) =>
         ReadString(node, path, errors, check, out value);
 
-    public override string? Format(string value) => TomlWriter.Quote(value);
+    public override string? Format(string value) => value.Length == 0 ? null : TomlWriter.Quote(value);
 }
 
 /// <summary>A string that may be unset (null); a secret one prints as <see cref="ConfigPrinter.Mask"/>.</summary>
@@ -125,4 +125,38 @@ internal sealed class StringListKind(int minCount = 0, Func<string, string?>? ch
 
     public override string? Format(IReadOnlyList<string> value) =>
         value.Count == 0 ? "[]" : "[\n" + string.Concat(value.Select(v => $"  {TomlWriter.Quote(v)},\n")) + "]";
+}
+
+/// <summary>
+/// A duration in seconds, written as an integer (<c>1</c>) or a float (<c>0.1</c>), to a precision of
+/// a centisecond (VRRPv3's unit), from <paramref name="minCs"/> to <paramref name="maxCs"/> centiseconds.
+/// </summary>
+internal sealed class SecondsKind(int minCs, int maxCs) : ValueKind<TimeSpan>
+{
+    public override bool TryRead(TomlNode node, string path, ErrorList errors, out TimeSpan value)
+    {
+        double seconds;
+        if (node is TomlScalar { Kind: TomlScalarKind.Integer, Value: long whole })
+            seconds = whole;
+        else if (node is TomlScalar { Kind: TomlScalarKind.Float, Value: double f } && double.IsFinite(f))
+            seconds = f;
+        else
+            return Fail(node, path, errors, $"expected a number of seconds (such as 1 or 0.5), found {ValueText.Describe(node)}", out value);
+
+        var cs = Math.Round(seconds * 100);
+        var range = $"from {Format(minCs)} to {Format(maxCs)} seconds";
+        if (Math.Abs(seconds * 100 - cs) > 1e-6)
+            return Fail(node, path, errors, $"expected seconds to a precision of 0.01 ({range}), found {seconds.ToString("R", CultureInfo.InvariantCulture)}", out value);
+        if (cs < minCs || cs > maxCs)
+            return Fail(node, path, errors, $"expected {range}, found {seconds.ToString("R", CultureInfo.InvariantCulture)}", out value);
+        value = TimeSpan.FromMilliseconds(cs * 10);
+        return true;
+    }
+
+    public override string? Format(TimeSpan value) => Format((int)Math.Round(value.TotalMilliseconds / 10));
+
+    private static string Format(int centiseconds) =>
+        centiseconds % 100 == 0
+            ? (centiseconds / 100).ToString(CultureInfo.InvariantCulture)
+            : (centiseconds / 100.0).ToString("R", CultureInfo.InvariantCulture);
 }
