@@ -35,6 +35,8 @@ public sealed partial class PostgresController
         }
     }
 
+    // The last column: settings waiting for a restart. Recovery settings are left out (as Patroni does):
+    // the agent rewrites them on role changes, they are not the operator's to restart for.
     const string StateSql = """
         SELECT pg_is_in_recovery(),
                CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_lsn() - '0/0')::bigint END,
@@ -46,7 +48,11 @@ public sealed partial class PostgresController
                pg_postmaster_start_time(),
                current_setting('server_version_num')::int,
                w.status, w.received_tli, w.sender_host, w.sender_port,
-               (SELECT timeline_id FROM pg_control_checkpoint())
+               (SELECT timeline_id FROM pg_control_checkpoint()),
+               (SELECT string_agg(name, ',' ORDER BY name) FROM pg_settings WHERE pending_restart
+                  AND name NOT LIKE 'recovery\_target%' AND name NOT IN ('primary_conninfo', 'primary_slot_name',
+                  'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'recovery_min_apply_delay',
+                  'promote_trigger_file'))
         FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
         """;
 
@@ -110,6 +116,7 @@ public sealed partial class PostgresController
             string? senderHost = r.IsDBNull(10) ? null : r.GetString(10);
             int? senderPort = r.IsDBNull(11) ? null : r.GetInt32(11);
             long? checkpointTli = r.IsDBNull(12) ? null : r.GetInt32(12);
+            string? pendingRestart = r.IsDBNull(13) ? null : r.GetString(13);
 
             long? position = inRecovery
                 ? (receive, replay) switch
@@ -137,6 +144,7 @@ public sealed partial class PostgresController
                 UpstreamHostPort = senderHost is null ? null
                     : senderPort is int sp ? $"{senderHost}:{sp.ToString(CultureInfo.InvariantCulture)}" : senderHost,
                 Streaming = walStatus == "streaming",
+                PendingRestartParameters = pendingRestart is null ? [] : [.. pendingRestart.Split(',')],
             };
         }
         if (s.InRecovery == true)
