@@ -56,7 +56,7 @@ public sealed class OperationsApi(
         var role = pg.IsPrimary ? "master" : "replica";
         var unmet = body is not { } c ? null
             : Str(c, "role") is { } wanted && wanted != role && !(wanted == "primary" && role == "master") ? $"role is {role}, not {wanted}"
-            : c.TryGetProperty("restart_pending", out var rp) && rp.ValueKind == JsonValueKind.True ? "no restart is pending"
+            : c.TryGetProperty("restart_pending", out var rp) && rp.ValueKind == JsonValueKind.True && !pg.PendingRestart ? "no restart is pending"
             : Str(c, "postgres_version") is { } v && !VersionBelow(pg.ServerVersion, v) ? $"PostgreSQL {pg.ServerVersion} is not older than {v}"
             : null;
         if (unmet is not null)

@@ -68,6 +68,7 @@ public static class StatusJson
                 foreach (var (k, v) in tags) { w.WritePropertyName(k); v.Value.WriteTo(w); }
                 w.WriteEndObject();
             }
+            if (pg.PendingRestart) w.WriteBoolean("pending_restart", true);
             if (watchdog is { } wd)
             {
                 // Ours: the fencing state an operator checks before trusting a failover.
