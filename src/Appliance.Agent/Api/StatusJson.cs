@@ -111,6 +111,7 @@ public static class StatusJson
                     w.WriteNumber("port", ep.Port);
                 }
                 if (m.Data.Timeline is long tl) w.WriteNumber("timeline", tl);
+                if (m.Data.PendingRestart == true) w.WriteBoolean("pending_restart", true);
                 if (!isLeader)
                 {
                     if (leaderLsn is long l && m.Data.XlogLocation is long x) w.WriteNumber("lag", Math.Max(0, l - x));
