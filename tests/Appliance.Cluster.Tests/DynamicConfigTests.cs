@@ -49,7 +49,9 @@ public sealed class DynamicConfigTests
         foreach (var m in c.Members)
         {
             Assert.Equal("1000", await c.ScalarAsync<string>(m.Name, "SHOW max_files_per_process"));
-            Assert.Contains("PostgreSQL needs a restart to apply: max_files_per_process", File.ReadAllText(m.AgentLog), StringComparison.Ordinal);
+            // The API probes afresh; the loop logs the reason on its next cycle.
+            await Wait.UntilAsync($"{m.Name}'s agent logs which setting needs the restart",
+                () => File.ReadAllText(m.AgentLog).Contains("PostgreSQL needs a restart to apply: max_files_per_process", StringComparison.Ordinal), Deadline);
         }
 
         // patronictl list reads the member keys: its Pending restart column shows the star.
