@@ -35,10 +35,11 @@ public sealed partial class PostgresController
             return false;
         }
 
+        // Every cycle: one small read, and nothing more unless the rendered file differs.
         string path = Path.Combine(DataDir, ManagedFiles.ConfFileName);
         string before = File.Exists(path) ? await File.ReadAllTextAsync(path, ct).ConfigureAwait(false) : "";
-        if (!WriteManagedFiles(role.Upstream, role.Standby)) return false;
         string after = ManagedFiles.RenderConf(_pg, _member, RunDir, role.Upstream, parameters);
+        if (before == after || !WriteManagedFiles(role.Upstream, role.Standby)) return false;
         s_parametersReloaded(_log, string.Join(", ", ManagedFiles.ChangedSettings(before, after)), null);
 
         // Bounded on its own: it runs inside an HA cycle. Whether a setting now waits for a restart shows
