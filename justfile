@@ -34,6 +34,10 @@ demo: publish
 bench-failover runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- failover --runs {{runs}}
 
+# The failover benchmark with synchronous_mode on (recorded in bench/README.md).
+bench-failover-sync runs="5": publish
+    dotnet run --project bench/Appliance.Bench -c Release -- failover --sync --runs {{runs}}
+
 # The planned-switchover benchmark (recorded in bench/README.md).
 bench-switchover runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- switchover --runs {{runs}}

@@ -9,10 +9,10 @@ var runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrD
 switch (command)
 {
     case "failover":
-        return await FailoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
+        return await FailoverBench.RunAsync(runs, args.Contains("--sync"), Repo.Root(), Console.Out, stop.Token);
     case "switchover":
         return await SwitchoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
     default:
-        await Console.Error.WriteLineAsync("usage: appliance-bench failover|switchover [--runs N]");
+        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N]");
         return 2;
 }

@@ -115,7 +115,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         var revision = r.Header.Revision;
         string? initialize = null, config = null, history = null, failover = null, sync = null;
         string? status = null, legacyOptime = null;
-        long configVersion = 0, failoverVersion = 0;
+        long configVersion = 0, failoverVersion = 0, syncVersion = 0;
         LeaderLock? leader = null;
         (string, long)? ownMember = null;
         var members = ImmutableArray.CreateBuilder<Member>();
@@ -130,7 +130,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
                 case EtcdKeys.ConfigName: config = value; configVersion = kv.ModRevision; break;
                 case EtcdKeys.HistoryName: history = value; break;
                 case EtcdKeys.FailoverName: failover = value; failoverVersion = kv.ModRevision; break;
-                case EtcdKeys.SyncName: sync = value; break;
+                case EtcdKeys.SyncName: sync = value; syncVersion = kv.ModRevision; break;
                 case EtcdKeys.StatusName: status = value; break;
                 case EtcdKeys.LegacyLeaderOptimeName: legacyOptime = value; break;
                 case EtcdKeys.LeaderName: leader = new LeaderLock(value, kv.ModRevision, kv.Lease); break;
@@ -163,6 +163,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
             LastLsn = ParseOptime(status, legacyOptime),
             FailoverJson = failover,
             SyncJson = sync,
+            SyncVersion = syncVersion,
         };
     }
 
@@ -246,6 +247,15 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     public async Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct)
         => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Failover, expectedVersion), Delete(Keys.Failover), ct)).Succeeded;
+
+    public async Task<long?> WriteSyncAsync(string json, long expectedVersion, CancellationToken ct)
+    {
+        var r = await TxnAsync([VersionIs(Keys.Sync, expectedVersion), ValueIs(Keys.Leader, MemberName)], [Put(Keys.Sync, json)], ct);
+        return r.Succeeded ? r.Header.Revision : null;
+    }
+
+    public async Task<bool> DeleteSyncAsync(long expectedVersion, CancellationToken ct)
+        => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Sync, expectedVersion), Delete(Keys.Sync), ct)).Succeeded;
 
     public async Task WriteHistoryAsync(string json, CancellationToken ct)
         => await CallAsync(() => _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.History), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: ct));

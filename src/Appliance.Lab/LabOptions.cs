@@ -14,6 +14,8 @@ public sealed record LabOptions
     public int LoopWait { get; init; } = 10;
     public int RetryTimeout { get; init; } = 10;
     public int PrimaryStartTimeout { get; init; } = 60;
+    /// <summary>Bootstrap the cluster with <c>synchronous_mode</c> on: commits wait for a synchronous standby.</summary>
+    public bool SynchronousMode { get; init; }
     public string SuperuserPassword { get; init; } = "appliance-demo-superuser";
     public string ReplicationPassword { get; init; } = "appliance-demo-replication";
     /// <summary>Basic-auth user and password for the agents' unsafe REST endpoints, when set.</summary>

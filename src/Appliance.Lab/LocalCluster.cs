@@ -74,6 +74,7 @@ public sealed class LocalCluster : IAsyncDisposable
         sb.AppendLine("[etcd]").AppendLine($"endpoints = [\"{etcd}\"]");
         sb.AppendLine("[agent]").AppendLine($"ttl = {Options.Ttl}").AppendLine($"loop_wait = {Options.LoopWait}")
             .AppendLine($"retry_timeout = {Options.RetryTimeout}").AppendLine($"primary_start_timeout = {Options.PrimaryStartTimeout}");
+        if (Options.SynchronousMode) sb.AppendLine("synchronous_mode = true");
         sb.AppendLine("[postgresql]").AppendLine($"data_dir = \"{m.DataDir}\"").AppendLine("listen = \"127.0.0.1\"").AppendLine($"port = {m.PgPort}");
         sb.AppendLine("[postgresql.parameters]").AppendLine("shared_buffers = \"32MB\"").AppendLine("max_connections = 50");
         sb.AppendLine("[postgresql.superuser]").AppendLine("username = \"postgres\"").AppendLine($"password = \"{Options.SuperuserPassword}\"");

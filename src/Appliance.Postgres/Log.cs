@@ -76,6 +76,9 @@ static class Log
     public static void ProbeFailed(ILogger l, Exception e) => s_probeFailed(l, e);
     public static void StaleLock(ILogger l, int? pid) => s_staleLock(l, pid, null);
     public static void Command(ILogger l, string program, int exitCode) => s_command(l, program, exitCode, null);
+    static readonly Action<ILogger, string, Exception?> s_syncNames =
+        LoggerMessage.Define<string>(LogLevel.Information, new EventId(26, "SynchronousStandbyNames"), "synchronous_standby_names = '{Value}'");
+    public static void SynchronousStandbyNames(ILogger l, string value) => s_syncNames(l, value, null);
     public static void Wiped(ILogger l, string dataDir) => s_wiped(l, dataDir, null);
     public static void SetAside(ILogger l, string dataDir, string aside) => s_setAside(l, dataDir, aside, null);
     public static void RewindCheck(ILogger l, string host, int port, string verdict, string reason) => s_rewindCheck(l, host, port, verdict, reason, null);

@@ -20,6 +20,13 @@ public static class ManagedFiles
     public const string ConfFileName = "postgresql.appliance.conf";
     public const string IncludeLine = "include_if_exists = '" + ConfFileName + "'";
 
+    /// <summary>
+    /// Holds only <c>synchronous_standby_names</c>, included last by <see cref="ConfFileName"/>. A file of its
+    /// own so the leader can change it without re-rendering the role's settings, and so it survives a crash
+    /// restart of the agent: a primary that comes back keeps requiring its synchronous standbys.
+    /// </summary>
+    public const string SyncConfFileName = "postgresql.appliance.sync.conf";
+
     /// <summary>The pg_ident.conf map the default <c>local</c> hba line uses.</summary>
     public const string IdentMap = "appliance";
 
@@ -43,6 +50,7 @@ public static class ManagedFiles
     {
         "listen_addresses", "port", "unix_socket_directories", "primary_conninfo", "primary_slot_name",
         "recovery_target_timeline", "hba_file", "ident_file", "data_directory", "config_file",
+        "synchronous_standby_names",
     };
 
     /// <summary>
@@ -93,8 +101,14 @@ public static class ManagedFiles
         sb.Append("# or for every node in the cluster's dynamic configuration (appliancectl edit-config).\n");
         sb.Append(upstream is null ? "# role: primary\n" : $"# role: standby of {upstream.Name}\n");
         foreach (var kv in settings) sb.Append(kv.Key).Append(" = ").Append(QuoteConfValue(kv.Value)).Append('\n');
+        sb.Append("include_if_exists = '").Append(SyncConfFileName).Append("'\n");
         return sb.ToString();
     }
+
+    /// <summary>Renders <see cref="SyncConfFileName"/>: the standbys that must confirm each commit (empty: none).</summary>
+    public static string RenderSyncConf(string synchronousStandbyNames)
+        => "# Written by appliance-agent: the synchronous standbys the leader requires (synchronous_mode).\n"
+            + "synchronous_standby_names = " + QuoteConfValue(synchronousStandbyNames) + "\n";
 
     /// <summary>
     /// The names of the settings whose values differ between two renderings of <see cref="ConfFileName"/>

@@ -49,6 +49,7 @@ public sealed partial class PostgresController
                current_setting('server_version_num')::int,
                w.status, w.received_tli, w.sender_host, w.sender_port,
                (SELECT timeline_id FROM pg_control_checkpoint()),
+               current_setting('synchronous_standby_names'),
                (SELECT string_agg(name, ',' ORDER BY name) FROM pg_settings WHERE pending_restart
                   AND name NOT LIKE 'recovery\_target%' AND name NOT IN ('primary_conninfo', 'primary_slot_name',
                   'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'recovery_min_apply_delay',
@@ -91,7 +92,8 @@ public sealed partial class PostgresController
 
     const string ReplicationSql = """
         SELECT coalesce(usename::text, ''), coalesce(application_name, ''), client_addr::text, coalesce(state, ''),
-               coalesce(sync_state, ''), coalesce(sync_priority, 0), (replay_lsn - '0/0')::bigint
+               coalesce(sync_state, ''), coalesce(sync_priority, 0), (replay_lsn - '0/0')::bigint,
+               (flush_lsn - '0/0')::bigint
         FROM pg_stat_replication ORDER BY application_name
         """;
 
@@ -116,7 +118,8 @@ public sealed partial class PostgresController
             string? senderHost = r.IsDBNull(10) ? null : r.GetString(10);
             int? senderPort = r.IsDBNull(11) ? null : r.GetInt32(11);
             long? checkpointTli = r.IsDBNull(12) ? null : r.GetInt32(12);
-            string? pendingRestart = r.IsDBNull(13) ? null : r.GetString(13);
+            string ssn = r.GetString(13);
+            string? pendingRestart = r.IsDBNull(14) ? null : r.GetString(14);
 
             long? position = inRecovery
                 ? (receive, replay) switch
@@ -144,6 +147,7 @@ public sealed partial class PostgresController
                 UpstreamHostPort = senderHost is null ? null
                     : senderPort is int sp ? $"{senderHost}:{sp.ToString(CultureInfo.InvariantCulture)}" : senderHost,
                 Streaming = walStatus == "streaming",
+                SynchronousStandbyNames = ssn,
                 PendingRestartParameters = pendingRestart is null ? [] : [.. pendingRestart.Split(',')],
             };
         }
@@ -160,7 +164,7 @@ public sealed partial class PostgresController
             while (await r.ReadAsync(ct).ConfigureAwait(false))
             {
                 rows.Add(new ReplicationRow(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2),
-                    r.GetString(3), r.GetString(4), r.GetInt32(5), r.IsDBNull(6) ? null : r.GetInt64(6)));
+                    r.GetString(3), r.GetString(4), r.GetInt32(5), r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7)));
             }
         }
         return s with { Replication = rows.ToImmutable() };

@@ -48,6 +48,17 @@ public class HealthRulesTests
         Assert.Equal(503, HealthRules.StatusCode("/replica", OnReplica with { NoLoadBalance = true }));
     }
 
+    [Fact]
+    public void A_synchronous_standby_answers_the_sync_endpoints_and_not_the_async_ones()
+    {
+        var sync = OnReplica with { Status = Status with { SyncStandby = true } };
+        Assert.Equal(200, HealthRules.StatusCode("/sync", sync));
+        Assert.Equal(200, HealthRules.StatusCode("/read-only-sync", sync));
+        Assert.Equal(503, HealthRules.StatusCode("/async", sync));
+        Assert.Equal(503, HealthRules.StatusCode("/read-only-sync", OnReplica));
+        Assert.Equal(200, HealthRules.StatusCode("/read-only-sync", Leader));
+    }
+
     [Theory]
     [InlineData("1024", 1024L)]
     [InlineData("16kB", 16384L)]

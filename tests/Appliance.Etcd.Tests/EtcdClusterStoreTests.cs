@@ -117,6 +117,28 @@ public sealed class EtcdClusterStoreTests(EtcdTestCluster etcd) : IClassFixture<
     }
 
     [Fact]
+    public async Task Only_the_leader_writes_the_sync_key_and_only_over_the_version_it_saw()
+    {
+        var scope = EtcdTestCluster.NewScope();
+        await using var a = etcd.Store(scope, "a");
+        await using var b = etcd.Store(scope, "b");
+        Assert.True(await a.TryAcquireLeaderAsync(Ct));
+
+        Assert.Null(await b.WriteSyncAsync(SyncState.ToJson("b", []), 0, Ct));
+        var v1 = await a.WriteSyncAsync(SyncState.ToJson("a", ["b"]), 0, Ct);
+        Assert.NotNull(v1);
+        var seen = await b.LoadAsync(Ct);
+        Assert.Equal(v1, seen.SyncVersion);
+        Assert.Equal(["b"], seen.Sync.Members.ToArray());
+
+        Assert.Null(await a.WriteSyncAsync(SyncState.ToJson("a", []), 0, Ct));
+        Assert.NotNull(await a.WriteSyncAsync(SyncState.ToJson("a", []), v1!.Value, Ct));
+        Assert.False(await a.DeleteSyncAsync(v1.Value, Ct));
+        Assert.True(await a.DeleteSyncAsync((await a.LoadAsync(Ct)).SyncVersion, Ct));
+        Assert.True((await a.LoadAsync(Ct)).Sync.IsEmpty);
+    }
+
+    [Fact]
     public async Task Renew_without_a_lease_is_false()
     {
         await using var a = etcd.Store(EtcdTestCluster.NewScope(), "a");

@@ -24,6 +24,7 @@ public static class HealthRules
         var replayed = pg.ReplayLsn ?? 0;
         var lagging = f.MaxLag is long max && leaderOptime > 0 && leaderOptime > replayed + max;
         var replicaCode = !f.NoLoadBalance && !lagging && pg.IsReplica ? 200 : 503;
+        var sync = pg.IsReplica && f.Status.SyncStandby;
 
         path = path.TrimEnd('/');
         if (path.Length == 0) path = "/primary";
@@ -35,10 +36,9 @@ public static class HealthRules
             "/replica" => replicaCode,
             "/read-only" => primaryCode == 200 ? 200 : replicaCode,
             "/health" => running ? 200 : 503,
-            // No synchronous replication yet: no node is a sync standby, every replica is async.
-            "/sync" or "/synchronous" => 503,
-            "/async" or "/asynchronous" => replicaCode,
-            "/read-only-sync" or "/read-only-synchronous" => primaryCode,
+            "/sync" or "/synchronous" => sync ? replicaCode : 503,
+            "/async" or "/asynchronous" => sync ? 503 : replicaCode,
+            "/read-only-sync" or "/read-only-synchronous" => primaryCode == 200 ? 200 : sync ? replicaCode : 503,
             _ => 404,
         };
     }

@@ -162,11 +162,19 @@ public sealed class OperationsApi(
     async Task<string?> WhyNotPossibleAsync(ClusterSnapshot cluster, string? leader, string? candidate, string action, CancellationToken ct)
     {
         if (leader is not null && cluster.Leader?.Name != leader) return "leader name does not match";
+        bool syncMode = cluster.SyncSettings.Enabled;
         List<Member> members;
         if (candidate is not null)
         {
+            // A switchover must not lose commits; a failover to a named node is the operator's explicit choice.
+            if (action == "switchover" && syncMode && !cluster.Sync.IsSyncStandby(candidate)) return "candidate name does not match with sync_standby";
             members = cluster.Members.Where(m => m.Name == candidate).ToList();
             if (members.Count == 0) return "candidate does not exists";
+        }
+        else if (syncMode)
+        {
+            members = cluster.Members.Where(m => cluster.Sync.IsSyncStandby(m.Name)).ToList();
+            if (members.Count == 0) return $"{action} is not possible: can not find sync_standby";
         }
         else
         {

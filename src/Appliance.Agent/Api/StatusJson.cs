@@ -36,6 +36,7 @@ public static class StatusJson
                     w.WriteBoolean("paused", false);
                 }
                 w.WriteEndObject();
+                if (!pg.IsPrimary && s.SyncStandby) w.WriteBoolean("sync_standby", true);
                 if (pg.Timeline is long tl) w.WriteNumber("timeline", tl);
                 if (pg.Replication.Length > 0)
                 {

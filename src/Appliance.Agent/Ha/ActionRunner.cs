@@ -17,7 +17,7 @@ namespace Appliance.Agent.Ha;
 /// </summary>
 public sealed partial class ActionRunner(
     HaSettings settings, ApplianceConfig config, IClusterStore store, IPostgresController postgres,
-    IWatchdog watchdog, Callbacks callbacks, AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
+    IWatchdog watchdog, Callbacks callbacks, SyncReplication sync, AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
 {
     Task<Func<AgentMemory, AgentMemory>>? _running;
     HaActionKind _runningKind;
@@ -292,6 +292,7 @@ public sealed partial class ActionRunner(
             await postgres.SyncReplicationSlotsAsync(others, ct);
             _slots = others;
         }
+        if (o.Postgres.IsPrimary) await sync.ApplyAsync(o.Cluster, o.Postgres, ct);
     }
 
     async Task<Func<AgentMemory, AgentMemory>> BootstrapAsync(CancellationToken ct)
@@ -453,6 +454,16 @@ public sealed partial class ActionRunner(
 
     async Task<Func<AgentMemory, AgentMemory>> PromoteAsync(Observation before, CancellationToken ct)
     {
+        var c = before.Cluster;
+        if (c.SyncSettings.Enabled)
+        {
+            // Claim the sync key before taking writes (compare on what was seen: a leader that lost its key
+            // meanwhile cannot win it). No standby is named yet, so none may be promoted behind this node.
+            if (await store.WriteSyncAsync(SyncState.ToJson(settings.MemberName, []), c.SyncVersion, ct) is null)
+                throw new InvalidOperationException("the sync key changed since it was read: postponing the promotion to the next cycle");
+        }
+        // Before the first commit: strict mode makes writes wait for a standby; else none is required yet.
+        await postgres.SetSynchronousStandbyNamesAsync(SyncPlanner.StandbyNamesAtStart(c.SyncSettings, SyncState.Empty, settings.MemberName), ct);
         var newTimeline = await postgres.PromoteAsync(settings.PrimaryStartTimeout, ct);
         if (before.Postgres.Timeline is long oldTl && newTimeline > oldTl)
         {

@@ -21,6 +21,8 @@ public sealed record AgentStatus
     public DateTimeOffset? LeaseRenewedAt { get; init; }
     /// <summary>The member state string published in etcd (running, starting, creating replica...).</summary>
     public string MemberState { get; init; } = "stopped";
+    /// <summary>Synchronous mode is on and the <c>sync</c> key names this node as a synchronous standby.</summary>
+    public bool SyncStandby { get; init; }
 
     /// <summary>This node holds the leader key, renewed this cycle (Patroni's <c>has_lock</c>).</summary>
     public bool HoldsLock => Lease == LeaseStatus.Renewed;

@@ -16,7 +16,9 @@ public static class DynamicConfigJson
             w.WriteNumber("loop_wait", c.Agent.LoopWait);
             w.WriteNumber("retry_timeout", c.Agent.RetryTimeout);
             w.WriteNumber("maximum_lag_on_failover", c.Agent.MaximumLagOnFailover);
-            w.WriteBoolean("synchronous_mode", false);
+            w.WriteBoolean("synchronous_mode", c.Agent.SynchronousMode);
+            if (c.Agent.SynchronousModeStrict) w.WriteBoolean("synchronous_mode_strict", true);
+            if (c.Agent.SynchronousNodeCount != 1) w.WriteNumber("synchronous_node_count", c.Agent.SynchronousNodeCount);
             w.WriteStartObject("postgresql");
             w.WriteBoolean("use_pg_rewind", false);
             w.WriteBoolean("use_slots", true);

@@ -164,6 +164,7 @@ public sealed class HaLoop(
             Cluster = snapshot, Postgres = pg, LastDecision = decision, Lease = lease,
             StoreLastSeen = _storeLastSeen, LastCycleAt = now, LeaseRenewedAt = _leaseRenewedAt,
             MemberState = memberState,
+            SyncStandby = snapshot.SyncSettings.Enabled && snapshot.Sync.IsSyncStandby(settings.MemberName),
         });
         metrics.ObserveCycle(Stopwatch.GetElapsedTime(started));
         // systemd restarts an agent whose loop stops turning (WatchdogSec=); STATUS= shows in systemctl status.

@@ -72,7 +72,7 @@ public sealed class AgentMetrics
             xlog.Set(pg.IsPrimary ? pg.WalPosition ?? 0 : 0);
             standbyLeader.Set(0);
             replica.Set(pg.IsReplica ? 1 : 0);
-            syncStandby.Set(0);
+            syncStandby.Set(pg.IsReplica && s.SyncStandby ? 1 : 0);
             received.Set(pg.IsReplica ? pg.ReceiveLsn ?? 0 : 0);
             replayed.Set(pg.IsReplica ? pg.ReplayLsn ?? 0 : 0);
             replayedTs.Set(pg.IsReplica ? pg.ReplayTimestamp?.ToUnixTimeMilliseconds() / 1000.0 ?? 0 : 0);

@@ -29,10 +29,16 @@ public sealed record ClusterSnapshot
     public long FailoverVersion { get; init; }
     /// <summary>The raw JSON of <c>sync</c>, or null.</summary>
     public string? SyncJson { get; init; }
+    /// <summary>The revision <c>sync</c> was last written at (0 when absent).</summary>
+    public long SyncVersion { get; init; }
 
     public bool IsInitialized => !string.IsNullOrEmpty(Initialize);
     /// <summary>Maintenance mode: <c>"pause": true</c> in the dynamic configuration.</summary>
     public bool IsPaused => DynamicConfig.IsPaused(ConfigJson);
+    /// <summary>The <c>sync</c> key, parsed.</summary>
+    public SyncState Sync => SyncState.Parse(SyncJson, SyncVersion);
+    /// <summary>Synchronous replication as the dynamic configuration sets it.</summary>
+    public SyncSettings SyncSettings => SyncSettings.From(ConfigJson);
     public Member? GetMember(string name) => Members.FirstOrDefault(m => m.Name == name);
     public Member? LeaderMember => Leader is null ? null : GetMember(Leader.Name);
 }
@@ -58,6 +64,8 @@ public sealed record Member(string Name, MemberData Data)
     /// <summary>Never to be promoted: tagged <c>nofailover</c>, or <c>failover_priority</c> 0.</summary>
     public bool NoFailover => (Data.Tags is { } t && t.TryGetValue("nofailover", out var v) && v.IsTrue) || FailoverPriority <= 0;
     public bool CloneFrom => Data.Tags is { } t && t.TryGetValue("clonefrom", out var v) && v.IsTrue;
+    /// <summary>Tagged <c>nosync</c>: never chosen as a synchronous standby.</summary>
+    public bool NoSync => Data.Tags is { } t && t.TryGetValue("nosync", out var v) && v.IsTrue;
     public bool NoLoadBalance => Data.Tags is { } t && t.TryGetValue("noloadbalance", out var v) && v.IsTrue;
     public int FailoverPriority => Data.Tags is { } t && t.TryGetValue("failover_priority", out var v) && v.AsInt64 is { } p ? (int)p : 1;
 }

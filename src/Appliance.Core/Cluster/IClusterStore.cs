@@ -63,6 +63,16 @@ public interface IClusterStore : IAsyncDisposable
     /// <summary>Deletes <c>failover</c> only if it is still at <paramref name="expectedVersion"/> (a request is done or void).</summary>
     Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct);
 
+    /// <summary>
+    /// Writes <c>sync</c> only if it is still at <paramref name="expectedVersion"/> (0: only if absent) and the
+    /// leader key still names this member: a deposed leader can never name synchronous standbys. Returns the
+    /// new version, or null when a compare failed.
+    /// </summary>
+    Task<long?> WriteSyncAsync(string json, long expectedVersion, CancellationToken ct);
+
+    /// <summary>Deletes <c>sync</c> only if it is still at <paramref name="expectedVersion"/> (synchronous mode turned off).</summary>
+    Task<bool> DeleteSyncAsync(long expectedVersion, CancellationToken ct);
+
     /// <summary>Writes <c>history</c> (the leader writes it after a promotion).</summary>
     Task WriteHistoryAsync(string json, CancellationToken ct);
 

@@ -77,6 +77,16 @@ public sealed record AgentSection
     public long MaximumLagOnFailover { get; init; } = 1_048_576;
     /// <summary><c>primary_start_timeout</c>: how long a crashed primary may take to come back before the lock is released.</summary>
     public int PrimaryStartTimeout { get; init; } = 300;
+    /// <summary>
+    /// <c>synchronous_mode</c>: commits wait for a synchronous standby and only such a standby may be promoted
+    /// automatically. Seeds the cluster's dynamic configuration at bootstrap; change it later with
+    /// <c>appliancectl edit-config --set synchronous_mode=true</c>.
+    /// </summary>
+    public bool SynchronousMode { get; init; }
+    /// <summary><c>synchronous_mode_strict</c>: with no synchronous standby left, writes block rather than go on unprotected. Bootstrap seed, like <see cref="SynchronousMode"/>.</summary>
+    public bool SynchronousModeStrict { get; init; }
+    /// <summary><c>synchronous_node_count</c>: how many standbys confirm each commit. Bootstrap seed, like <see cref="SynchronousMode"/>.</summary>
+    public int SynchronousNodeCount { get; init; } = 1;
 }
 
 /// <summary><c>[postgresql]</c></summary>

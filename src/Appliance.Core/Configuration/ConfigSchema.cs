@@ -36,7 +36,10 @@ internal static class ConfigSchema
         Value<AgentSection, int>("loop_wait", "pause between HA cycles", AtLeast1, s => s.LoopWait, (s, v) => s with { LoopWait = v }),
         Value<AgentSection, int>("retry_timeout", "how long an etcd or PostgreSQL operation may take before it counts as failed", AtLeast1, s => s.RetryTimeout, (s, v) => s with { RetryTimeout = v }),
         Value<AgentSection, long>("maximum_lag_on_failover", "bytes a replica may lag and still be promoted", new Int64Kind(0), s => s.MaximumLagOnFailover, (s, v) => s with { MaximumLagOnFailover = v }),
-        Value<AgentSection, int>("primary_start_timeout", "how long a crashed primary may take to come back before the lock is released", AtLeast0, s => s.PrimaryStartTimeout, (s, v) => s with { PrimaryStartTimeout = v }));
+        Value<AgentSection, int>("primary_start_timeout", "how long a crashed primary may take to come back before the lock is released", AtLeast0, s => s.PrimaryStartTimeout, (s, v) => s with { PrimaryStartTimeout = v }),
+        Value<AgentSection, bool>("synchronous_mode", "commits wait for a synchronous standby, and only one may be promoted automatically (bootstrap seed of the dynamic configuration)", Boolean, s => s.SynchronousMode, (s, v) => s with { SynchronousMode = v }),
+        Value<AgentSection, bool>("synchronous_mode_strict", "with no synchronous standby left, writes block instead of going on unprotected (bootstrap seed)", Boolean, s => s.SynchronousModeStrict, (s, v) => s with { SynchronousModeStrict = v }),
+        Value<AgentSection, int>("synchronous_node_count", "how many standbys confirm each commit (bootstrap seed)", AtLeast1, s => s.SynchronousNodeCount, (s, v) => s with { SynchronousNodeCount = v }));
 
     private static TableSpec<Credentials> CredentialsSpec(string doc) => new(doc,
         Value<Credentials, string>("username", "user name", new StringKind(ConfigChecks.NotEmpty), s => s.Username, (s, v) => s with { Username = v }),

@@ -123,11 +123,18 @@ public static class Decider
             return new(HaActionKind.ClearFailover, $"a switchover from {named} was requested but {s.MemberName} is the leader: dropping the request");
         if (r.Member == s.MemberName)
             return new(HaActionKind.ClearFailover, $"the requested candidate {s.MemberName} is already the leader: dropping the request");
-        var healthy = o.Peers.Where(p => p.Reachable && p.InRecovery == true && !p.NoFailover && (r.Member is null || p.Name == r.Member)).ToList();
+        // In synchronous mode a switchover goes only to a node that holds every acknowledged commit.
+        var sync = o.Cluster.SyncSettings.Enabled ? o.Cluster.Sync : null;
+        if (sync is not null && r.Leader is not null && r.Member is { } wanted && !sync.IsSyncStandby(wanted))
+            return new(HaActionKind.ClearFailover, $"a switchover to {wanted} was requested but it is not a synchronous standby: dropping the request");
+        var healthy = o.Peers.Where(p => p.Reachable && p.InRecovery == true && !p.NoFailover && (r.Member is null || p.Name == r.Member)
+            && (sync is null || r.Member is not null || sync.IsSyncStandby(p.Name))).ToList();
         if (healthy.Count == 0)
-            return new(HaActionKind.ClearFailover, r.Member is null
-                ? "a switchover was requested but no replica is healthy enough to take over: dropping the request"
-                : $"a switchover to {r.Member} was requested but it is not a healthy running replica: dropping the request");
+            return new(HaActionKind.ClearFailover, r.Member is not null
+                ? $"a switchover to {r.Member} was requested but it is not a healthy running replica: dropping the request"
+                : sync is not null
+                    ? "a switchover was requested but no synchronous standby is healthy enough to take over: dropping the request"
+                    : "a switchover was requested but no replica is healthy enough to take over: dropping the request");
         var to = r.Member ?? healthy.OrderByDescending(p => p.WalPosition ?? 0).ThenByDescending(p => p.FailoverPriority).First().Name;
         return new(HaActionKind.StepDown, $"switching over to {to}: checkpoint, clean stop so it receives all WAL, then release the leader key", Candidate: to);
     }
@@ -205,7 +212,14 @@ public static class Decider
         if (!s.CanBePromoted)
             return new(HaActionKind.None, "the leader key is free but this node is tagged nofailover (or failover_priority 0): not racing");
         var mine = pg.WalPosition ?? 0;
-        if (FailoverRequest.From(c) is { Member: { } candidate } request)
+        // Synchronous mode: only the nodes the sync key names hold every acknowledged commit. A failover the
+        // operator asked for by name is the one exception (Patroni's too): they chose to accept the loss.
+        var sync = c.SyncSettings.Enabled && !c.Sync.IsEmpty ? c.Sync : null;
+        var request = FailoverRequest.From(c);
+        bool namedByOperator = request is { Member: { } named, Leader: null } && named == s.MemberName;
+        if (sync is not null && !sync.Matches(s.MemberName) && !namedByOperator)
+            return new(HaActionKind.None, $"the leader key is free but synchronous mode is on and this node is not a synchronous standby of {sync.Leader} ({SyncList(sync)}): it may lack acknowledged transactions, not racing");
+        if (request is { Member: { } candidate })
         {
             if (candidate == s.MemberName)
             {
@@ -225,6 +239,8 @@ public static class Decider
         foreach (var p in o.Peers)
         {
             if (!p.Reachable || p.NoFailover || p.Name == s.MemberName) continue;
+            // Among synchronous candidates only: an asynchronous peer further ahead cannot be promoted anyway.
+            if (sync is not null && !sync.Matches(p.Name) && p.InRecovery == true) continue;
             if (p.InRecovery == false)
                 return new(HaActionKind.None, $"the leader key is free but {p.Name} still runs as a primary: not racing");
             if (p.WalPosition is long theirs && theirs > mine)
@@ -255,6 +271,8 @@ public static class Decider
 
     static Upstream? UpstreamOf(Member? m)
         => m?.PostgresEndpoint is { } ep ? new Upstream(m.Name, ep.Host, ep.Port) : null;
+
+    static string SyncList(SyncState sync) => sync.Members.IsEmpty ? "it names none" : "it names " + string.Join(", ", sync.Members);
 
     static string HolderSuffix(ClusterSnapshot c) => c.Leader is { } l ? $" ({l.Name} holds it)" : "";
 

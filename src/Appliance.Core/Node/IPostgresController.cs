@@ -79,6 +79,12 @@ public interface IPostgresController
     Task RewindAsync(string sourceHost, int sourcePort, CancellationToken ct);
 
     /// <summary>
+    /// Sets <c>synchronous_standby_names</c> (its own managed file, kept across restarts) and reloads a
+    /// running server. Empty: commits wait for no standby; <c>*</c>: for any one.
+    /// </summary>
+    Task SetSynchronousStandbyNamesAsync(string value, CancellationToken ct);
+
+    /// <summary>
     /// Takes the cluster's dynamic parameters (<c>postgresql.parameters</c> of the <c>config</c> key): every
     /// later start, follow and promotion writes them into the managed configuration, below the local
     /// <c>[postgresql.parameters]</c>. With <paramref name="reload"/>, a running server gets them now: the

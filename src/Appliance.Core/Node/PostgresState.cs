@@ -37,6 +37,8 @@ public sealed record PostgresState
     public string? UpstreamHostPort { get; init; }
     /// <summary>The WAL receiver is connected and streaming.</summary>
     public bool Streaming { get; init; }
+    /// <summary><c>synchronous_standby_names</c> as the server runs with it (null when not accepting).</summary>
+    public string? SynchronousStandbyNames { get; init; }
     /// <summary><c>pg_stat_replication</c> on a primary.</summary>
     public ImmutableArray<ReplicationRow> Replication { get; init; } = [];
 
@@ -49,7 +51,7 @@ public sealed record PostgresState
     public bool IsReplica => Accepting && InRecovery == true;
 }
 
-/// <summary>One row of <c>pg_stat_replication</c>.</summary>
+/// <summary>One row of <c>pg_stat_replication</c>; <see cref="FlushLsn"/> is what the standby has made durable.</summary>
 public sealed record ReplicationRow(
     string Usename, string ApplicationName, string? ClientAddr, string State,
-    string SyncState, int SyncPriority, long? ReplayLsn);
+    string SyncState, int SyncPriority, long? ReplayLsn, long? FlushLsn = null);
