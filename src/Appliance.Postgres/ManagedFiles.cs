@@ -57,7 +57,13 @@ public static class ManagedFiles
     /// Renders <see cref="ConfFileName"/>. For a standby (<paramref name="upstream"/> set) it carries
     /// <c>primary_conninfo</c> with the replication password: the file is written with mode 0600.
     /// </summary>
-    public static string RenderConf(PostgresqlSection pg, string memberName, string socketDir, Upstream? upstream)
+    /// <remarks>
+    /// Precedence, lowest first (as Patroni's effective configuration): <see cref="Defaults"/>, then
+    /// <paramref name="dynamicParameters"/> (<c>postgresql.parameters</c> of the cluster's <c>config</c> key),
+    /// then the local <c>[postgresql.parameters]</c>, then the agent-owned settings, which nothing overrides.
+    /// </remarks>
+    public static string RenderConf(PostgresqlSection pg, string memberName, string socketDir, Upstream? upstream,
+        IReadOnlyDictionary<string, string>? dynamicParameters = null)
     {
         var settings = new List<KeyValuePair<string, string>>();
         void Set(string key, string value)
@@ -68,6 +74,13 @@ public static class ManagedFiles
         }
 
         foreach (var kv in Defaults) Set(kv.Key, kv.Value);
+        // A dynamic setting the local TOML also sets is skipped, not overwritten later: the file then reads
+        // the same as without it, so such a change in the config key causes no rewrite and no reload.
+        var local = new HashSet<string>(pg.Parameters.Keys, StringComparer.OrdinalIgnoreCase);
+        foreach (var kv in (dynamicParameters ?? new Dictionary<string, string>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!AgentOwned.Contains(kv.Key) && !local.Contains(kv.Key)) Set(kv.Key, kv.Value);
+        }
         foreach (var kv in pg.Parameters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             if (!AgentOwned.Contains(kv.Key)) Set(kv.Key, kv.Value);
@@ -84,7 +97,8 @@ public static class ManagedFiles
 
         var sb = new StringBuilder();
         sb.Append("# Written by appliance-agent before every start: edits here are lost.\n");
-        sb.Append("# Set values in [postgresql.parameters] of /etc/appliance/appliance.toml instead.\n");
+        sb.Append("# Set values in [postgresql.parameters] of /etc/appliance/appliance.toml instead,\n");
+        sb.Append("# or for every node in the cluster's dynamic configuration (appliancectl edit-config).\n");
         sb.Append(upstream is null ? "# role: primary\n" : $"# role: standby of {upstream.Name}\n");
         foreach (var kv in settings) sb.Append(kv.Key).Append(" = ").Append(QuoteConfValue(kv.Value)).Append('\n');
         sb.Append("include_if_exists = '").Append(SyncConfFileName).Append("'\n");
@@ -95,6 +109,32 @@ public static class ManagedFiles
     public static string RenderSyncConf(string synchronousStandbyNames)
         => "# Written by appliance-agent: the synchronous standbys the leader requires (synchronous_mode).\n"
             + "synchronous_standby_names = " + QuoteConfValue(synchronousStandbyNames) + "\n";
+
+    /// <summary>
+    /// The names of the settings whose values differ between two renderings of <see cref="ConfFileName"/>
+    /// (added, removed or changed), in name order: what a reload changes, for the log.
+    /// </summary>
+    public static IReadOnlyList<string> ChangedSettings(string before, string after)
+    {
+        var old = ParseConf(before);
+        var now = ParseConf(after);
+        return old.Keys.Union(now.Keys, StringComparer.OrdinalIgnoreCase)
+            .Where(k => !old.TryGetValue(k, out var a) || !now.TryGetValue(k, out var b) || a != b)
+            .Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The <c>name = value</c> lines of a rendered conf (values left quoted: only compared).</summary>
+    static Dictionary<string, string> ParseConf(string conf)
+    {
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var line in conf.Split('\n'))
+        {
+            int eq = line.IndexOf(" = ", StringComparison.Ordinal);
+            if (line.StartsWith('#') || eq <= 0) continue;
+            d[line[..eq]] = line[(eq + 3)..];
+        }
+        return d;
+    }
 
     /// <summary>libpq connection string a standby streams with (host, port, user, password, application_name).</summary>
     public static string PrimaryConninfo(PostgresqlSection pg, string memberName, Upstream upstream)

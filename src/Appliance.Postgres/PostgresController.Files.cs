@@ -24,7 +24,8 @@ public sealed partial class PostgresController
             WriteOwned(confPath, withInclude);
 
         bool changed = WriteOwned(Path.Combine(DataDir, ManagedFiles.ConfFileName),
-            ManagedFiles.RenderConf(_pg, _member, RunDir, upstream));
+            ManagedFiles.RenderConf(_pg, _member, RunDir, upstream, _dynamicParameters));
+        _written = new WrittenRole(upstream, standby);
         WriteOwned(Path.Combine(DataDir, "pg_hba.conf"), ManagedFiles.RenderHba(_pg));
         WriteOwned(Path.Combine(DataDir, "pg_ident.conf"), ManagedFiles.RenderIdent(_pg));
 

@@ -35,6 +35,8 @@ public sealed partial class PostgresController
         }
     }
 
+    // The last column: settings waiting for a restart. Recovery settings are left out (as Patroni does):
+    // the agent rewrites them on role changes, they are not the operator's to restart for.
     const string StateSql = """
         SELECT pg_is_in_recovery(),
                CASE WHEN pg_is_in_recovery() THEN NULL ELSE (pg_current_wal_lsn() - '0/0')::bigint END,
@@ -47,7 +49,11 @@ public sealed partial class PostgresController
                current_setting('server_version_num')::int,
                w.status, w.received_tli, w.sender_host, w.sender_port,
                (SELECT timeline_id FROM pg_control_checkpoint()),
-               current_setting('synchronous_standby_names')
+               current_setting('synchronous_standby_names'),
+               (SELECT string_agg(name, ',' ORDER BY name) FROM pg_settings WHERE pending_restart
+                  AND name NOT LIKE 'recovery\_target%' AND name NOT IN ('primary_conninfo', 'primary_slot_name',
+                  'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'recovery_min_apply_delay',
+                  'promote_trigger_file'))
         FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
         """;
 
@@ -113,6 +119,7 @@ public sealed partial class PostgresController
             int? senderPort = r.IsDBNull(11) ? null : r.GetInt32(11);
             long? checkpointTli = r.IsDBNull(12) ? null : r.GetInt32(12);
             string ssn = r.GetString(13);
+            string? pendingRestart = r.IsDBNull(14) ? null : r.GetString(14);
 
             long? position = inRecovery
                 ? (receive, replay) switch
@@ -141,6 +148,7 @@ public sealed partial class PostgresController
                     : senderPort is int sp ? $"{senderHost}:{sp.ToString(CultureInfo.InvariantCulture)}" : senderHost,
                 Streaming = walStatus == "streaming",
                 SynchronousStandbyNames = ssn,
+                PendingRestartParameters = pendingRestart is null ? [] : [.. pendingRestart.Split(',')],
             };
         }
         if (s.InRecovery == true)

@@ -55,6 +55,22 @@ public class StatusJsonTests
         Assert.Equal("""{"members":[{"name":"db1","role":"leader","state":"running","api_url":"http://10.0.0.1:8008/patroni","host":"10.0.0.1","port":5432,"timeline":2},{"name":"db2","role":"replica","state":"running","api_url":"http://10.0.0.2:8008/patroni","host":"10.0.0.2","port":5432,"timeline":2,"lag":600}]}""", json);
     }
 
+    [Fact]
+    public void Pending_restart_shows_in_patroni_the_member_key_and_cluster_only_when_set()
+    {
+        var pending = Primary with { PendingRestartParameters = ["max_connections"] };
+        Assert.True(JsonDocument.Parse(StatusJson.Node(Leading, pending, "s", null)).RootElement.GetProperty("pending_restart").GetBoolean());
+        Assert.False(JsonDocument.Parse(StatusJson.Node(Leading, Primary, "s", null)).RootElement.TryGetProperty("pending_restart", out _));
+
+        var config = new Appliance.Configuration.ApplianceConfig();
+        var data = new MemberPublisher(config).Build(pending, "running");
+        Assert.Contains("\"pending_restart\":true", JsonSerializer.Serialize(data, ClusterJson.Default.MemberData), StringComparison.Ordinal);
+        Assert.Null(new MemberPublisher(config).Build(Primary, "running").PendingRestart);
+
+        var c = new ClusterSnapshot { Leader = new LeaderLock("db1", 1, 1), Members = [new Member("db1", data)] };
+        Assert.Contains("\"timeline\":13,\"pending_restart\":true", System.Text.Encoding.UTF8.GetString(StatusJson.Cluster(c)), StringComparison.Ordinal);
+    }
+
     static void AssertSameShape(JsonElement theirs, JsonElement ours, string path)
     {
         Assert.True(theirs.ValueKind == ours.ValueKind || (theirs.ValueKind is JsonValueKind.True or JsonValueKind.False && ours.ValueKind is JsonValueKind.True or JsonValueKind.False),

@@ -42,6 +42,43 @@ public class ManagedFilesTests
     }
 
     [Fact]
+    public void Dynamic_parameters_override_defaults_and_yield_to_local_and_agent_owned_settings()
+    {
+        var pg = new PostgresqlSection
+        {
+            DataDir = "/d", Port = 6000,
+            Parameters = new Dictionary<string, string> { ["work_mem"] = "8MB" },
+        };
+        var dynamic = new Dictionary<string, string>
+        {
+            ["max_wal_senders"] = "20", ["work_mem"] = "64MB", ["Port"] = "1", ["primary_conninfo"] = "host=evil",
+            ["maintenance_work_mem"] = "256MB", ["log_line_prefix"] = "%m 'x' ",
+        };
+        var up = new Upstream("n1", "10.0.0.1", 5433);
+        string conf = ManagedFiles.RenderConf(pg, "n2", "/d.run", up, dynamic);
+        var lines = conf.Split('\n');
+        Assert.Contains("max_wal_senders = '20'", lines);      // over the default
+        Assert.Contains("work_mem = '8MB'", lines);            // the local TOML wins, as in Patroni
+        Assert.Contains("maintenance_work_mem = '256MB'", lines);
+        Assert.Contains("log_line_prefix = '%m ''x'' '", lines);
+        Assert.Contains("port = '6000'", lines);               // never overridable
+        Assert.DoesNotContain(lines, l => l.StartsWith("Port", StringComparison.OrdinalIgnoreCase) && l != "port = '6000'");
+        Assert.Single(lines, l => l.StartsWith("primary_conninfo = 'host=''10.0.0.1''", StringComparison.Ordinal));
+        Assert.DoesNotContain("evil", conf, StringComparison.Ordinal);
+        Assert.Equal(ManagedFiles.RenderConf(pg, "n2", "/d.run", up), ManagedFiles.RenderConf(pg, "n2", "/d.run", up, new Dictionary<string, string>()));
+    }
+
+    [Fact]
+    public void Changed_settings_name_what_a_reload_changes()
+    {
+        var pg = new PostgresqlSection { DataDir = "/d" };
+        string before = ManagedFiles.RenderConf(pg, "n1", "/d.run", null, new Dictionary<string, string> { ["work_mem"] = "4MB", ["jit"] = "off" });
+        string after = ManagedFiles.RenderConf(pg, "n1", "/d.run", null, new Dictionary<string, string> { ["work_mem"] = "7MB", ["max_locks_per_transaction"] = "128" });
+        Assert.Equal(["jit", "max_locks_per_transaction", "work_mem"], ManagedFiles.ChangedSettings(before, after));
+        Assert.Empty(ManagedFiles.ChangedSettings(after, after));
+    }
+
+    [Fact]
     public void Standby_conf_quotes_the_conninfo_twice()
     {
         var pg = new PostgresqlSection { DataDir = "/d", Replication = new Credentials { Username = "rep", Password = @"a'b\c" } };

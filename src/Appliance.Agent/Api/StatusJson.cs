@@ -73,6 +73,7 @@ public static class StatusJson
                 foreach (var (k, v) in tags) { w.WritePropertyName(k); v.Value.WriteTo(w); }
                 w.WriteEndObject();
             }
+            if (pg.PendingRestart) w.WriteBoolean("pending_restart", true);
             // Patroni's flag for "required, but the device does not work": peers do not fail over to this node.
             if (watchdog is { Mode: WatchdogMode.Required, Armed: false, LastError: not null }) w.WriteBoolean("watchdog_failed", true);
             if (watchdog is { } wd)
@@ -117,6 +118,7 @@ public static class StatusJson
                     w.WriteNumber("port", ep.Port);
                 }
                 if (m.Data.Timeline is long tl) w.WriteNumber("timeline", tl);
+                if (m.Data.PendingRestart == true) w.WriteBoolean("pending_restart", true);
                 if (!isLeader)
                 {
                     if (leaderLsn is long l && m.Data.XlogLocation is long x) w.WriteNumber("lag", Math.Max(0, l - x));

@@ -15,7 +15,7 @@ namespace Appliance.Agent.Ha;
 /// keeps renewing the lease meanwhile, and at most one runs at a time. Only a demotion may
 /// interrupt a running action.
 /// </summary>
-public sealed class ActionRunner(
+public sealed partial class ActionRunner(
     HaSettings settings, ApplianceConfig config, IClusterStore store, IPostgresController postgres,
     IWatchdog watchdog, Callbacks callbacks, SyncReplication sync, AgentMetrics metrics, TimeProvider time, ILogger<ActionRunner> log)
 {

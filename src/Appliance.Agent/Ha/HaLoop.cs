@@ -148,6 +148,7 @@ public sealed class HaLoop(
         _lastReason = decision.Reason;
         metrics.CountDecision(decision.Action);
 
+        await runner.ApplyDynamicParametersAsync(observation, stop);
         await runner.ActAsync(decision, observation, deadline.Token, stop);
 
         var memberState = MemberPublisher.StateOf(pg, runner.Memory.ActionInProgress);

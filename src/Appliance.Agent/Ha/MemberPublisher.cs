@@ -34,6 +34,7 @@ public sealed class MemberPublisher(ApplianceConfig config)
             Timeline = pg.Timeline,
             ReplayLsn = isPrimary ? null : pg.ReplayLsn,
             ReceiveLsn = isPrimary ? null : pg.ReceiveLsn,
+            PendingRestart = pg.PendingRestart ? true : null,
             Tags = Tags(config.Tags),
             Pause = paused ? true : null,
             ScheduledRestart = scheduledRestart,

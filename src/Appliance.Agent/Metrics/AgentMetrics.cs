@@ -82,7 +82,7 @@ public sealed class AgentMetrics
             failsafe.Set(0);
             timeline.Set(pg.Timeline ?? 0);
             dcsLastSeen.Set(s.StoreLastSeen?.ToUnixTimeSeconds() ?? 0);
-            pendingRestart.Set(0);
+            pendingRestart.Set(pg.PendingRestart ? 1 : 0);
             isPaused.Set(0);
             var wd = watchdog.State;
             wdArmed.Set(wd.Armed ? 1 : 0);

@@ -63,8 +63,7 @@ public static class RestartSchedule
         if (role is not null && role != current && !(role == "primary" && current == "master")) return "host role mismatch";
         if (postgresVersion is not null && (VersionToInt(postgresVersion, out _) is not int wanted || wanted <= (pg.ServerVersion ?? int.MaxValue)))
             return "postgres version mismatch";
-        // This agent does not track pending_restart yet, so the flag is never set.
-        if (restartPending) return "pending restart flag is not set";
+        if (restartPending && !pg.PendingRestart) return "pending restart flag is not set";
         return null;
     }
 

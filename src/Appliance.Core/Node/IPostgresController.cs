@@ -84,6 +84,16 @@ public interface IPostgresController
     /// </summary>
     Task SetSynchronousStandbyNamesAsync(string value, CancellationToken ct);
 
+    /// <summary>
+    /// Takes the cluster's dynamic parameters (<c>postgresql.parameters</c> of the <c>config</c> key): every
+    /// later start, follow and promotion writes them into the managed configuration, below the local
+    /// <c>[postgresql.parameters]</c>. With <paramref name="reload"/>, a running server gets them now: the
+    /// managed file is rewritten for its current role and reloaded, only when its content changes; true
+    /// then. Settings that need a restart show in the next probe's <see cref="PostgresState.PendingRestart"/>.
+    /// Not to be called with <paramref name="reload"/> while a start, follow or promotion runs.
+    /// </summary>
+    Task<bool> ApplyDynamicParametersAsync(IReadOnlyDictionary<string, string> parameters, bool reload, CancellationToken ct);
+
     /// <summary>On the primary: creates a physical slot for each name missing and drops slots of names absent.</summary>
     Task SyncReplicationSlotsAsync(IReadOnlyCollection<string> memberNames, CancellationToken ct);
 }

@@ -26,6 +26,13 @@ public sealed record PostgresState
     public string? SystemId { get; init; }
     public DateTimeOffset? PostmasterStartTime { get; init; }
     public int? ServerVersion { get; init; }
+    /// <summary>
+    /// The settings whose changed values wait for a restart (<c>pg_settings.pending_restart</c>, recovery
+    /// settings aside as Patroni does), in name order; empty when none or not accepting.
+    /// </summary>
+    public ImmutableArray<string> PendingRestartParameters { get; init; } = [];
+    /// <summary>A restart is needed to apply the configuration (Patroni's <c>pending_restart</c>).</summary>
+    public bool PendingRestart => !PendingRestartParameters.IsDefaultOrEmpty;
     /// <summary>The host:port this standby streams from (its primary_conninfo), when it is a standby.</summary>
     public string? UpstreamHostPort { get; init; }
     /// <summary>The WAL receiver is connected and streaming.</summary>

@@ -62,8 +62,11 @@ public class RestartScheduleTests
         => Assert.Equal(verdict, Evaluate(At(0) with { PostgresVersion = version }).Verdict);
 
     [Fact]
-    public void Restart_pending_is_never_set_yet_so_that_condition_drops_it()
-        => Expect(Evaluate(At(0) with { RestartPending = true }), RestartVerdict.Drop, "pending restart flag is not set");
+    public void Restart_pending_runs_only_when_a_setting_waits_for_a_restart()
+    {
+        Expect(Evaluate(At(0) with { RestartPending = true }), RestartVerdict.Drop, "pending restart flag is not set");
+        Assert.Equal(RestartVerdict.Run, Evaluate(At(0) with { RestartPending = true }, Primary with { PendingRestartParameters = ["max_files_per_process"] }).Verdict);
+    }
 
     [Theory]
     [InlineData("9.5.3", 90503, null)]
