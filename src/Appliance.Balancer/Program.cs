@@ -1,10 +1,19 @@
+using System.Runtime.InteropServices;
 using Appliance.Balancer;
+using Appliance.Balancer.Http;
+using Appliance.Balancer.Notify;
+using Appliance.Balancer.Speaker;
+using Appliance.Balancer.Tracking;
 using Appliance.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 // appliance-balancer: the composition root of the load-balancer node. Everything else is a library.
-// So far: the command line and the configuration; the VRRP speaker (raw sockets, rtnetlink, GARP)
-// that drives Appliance.Vrrp.VrrpMachine comes next.
-const string Version = "0.1.0";
+// One VRRP speaker thread per [[vrrp]] instance (the pure VrrpMachine decides, InstanceNetwork acts),
+// tracking conditions feeding them, /metrics and /status on balancer.listen. The proxy comes next
+// and plugs its health in as an ITrackedCondition.
+const string Version = "0.2.0";
 
 var cli = CommandLine.Parse(args);
 if (cli.Error is { } usage)
@@ -33,7 +42,100 @@ if (cli.Command == "check-config")
     return 0;
 }
 
-foreach (var instance in config.Vrrp)
-    Console.WriteLine($"vrrp instance {instance.Name}: {instance.Interface} vrid {instance.VirtualRouterId} priority {instance.Priority} v{instance.Version}");
-await Console.Error.WriteLineAsync("appliance-balancer: the VRRP speaker is not built yet (configuration, codec and state machine only); nothing was started.");
-return 1;
+var time = TimeProvider.System;
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+    o.UseUtcTimestamp = true;
+});
+builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+HttpEndpoints.Listen(builder, config.Balancer);
+var app = builder.Build();
+var logs = app.Services.GetRequiredService<ILoggerFactory>();
+var log = logs.CreateLogger("appliance-balancer");
+
+var metrics = new BalancerMetrics();
+var runners = new List<InstanceRunner>();
+var owned = new List<IDisposable>();
+var scripts = new List<ScriptCondition>();
+var notifiers = new List<NotifyScripts>();
+try
+{
+    foreach (var instance in config.Vrrp)
+    {
+        var instanceLog = logs.CreateLogger($"vrrp.{instance.Name}");
+        var (network, settings) = InstanceNetwork.Open(instance, instanceLog);
+        // A VIP left behind by a crashed earlier run would answer ARP beside the real master's: gone before we start.
+        foreach (var stale in network.RemoveAddresses())
+            log.Warn($"{instance.Name}: removed {stale} from {instance.Interface}, left behind by an earlier run");
+
+        // keepalived tracks the instance's own interface by default: no link, Fault.
+        var conditions = new List<ITrackedCondition>();
+        var ownLink = new LinkCondition(instance.Interface, 0, TimeSpan.FromSeconds(1));
+        owned.Add(ownLink);
+        conditions.Add(ownLink);
+        foreach (var t in instance.TrackInterface)
+        {
+            var link = new LinkCondition(t.Name, t.Weight, TimeSpan.FromSeconds(1));
+            owned.Add(link);
+            conditions.Add(link);
+        }
+        foreach (var t in instance.TrackScript)
+        {
+            var script = new ScriptCondition(t, instanceLog);
+            owned.Add(script);
+            scripts.Add(script);
+            conditions.Add(script);
+        }
+        var notify = new NotifyScripts(instance, instanceLog);
+        notifiers.Add(notify);
+        var runner = new InstanceRunner(instance, settings, network, conditions, notify, metrics, time, instanceLog);
+        runners.Add(runner);
+        log.Info($"{instance.Name}: VRID {settings.VirtualRouterId} v{(int)settings.Version} on {instance.Interface} from {settings.PrimaryAddress}, priority {settings.Priority}, "
+            + $"{string.Join(", ", network.Addresses)}, adverts to {string.Join(", ", network.Destinations)}");
+    }
+}
+catch (Exception e) when (e is IOException or InvalidOperationException or FormatException)
+{
+    log.Error($"cannot start: {e.Message}");
+    foreach (var r in runners) r.Dispose();
+    foreach (var d in owned) d.Dispose();
+    return 1;
+}
+
+metrics.Observe(() => runners.Select(r => r.Status));
+HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status));
+
+using var stop = new CancellationTokenSource();
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+
+await app.StartAsync();
+log.Info($"appliance-balancer {Version}: {runners.Count} VRRP instance(s); /status{(config.Metrics.Enabled ? " and /metrics" : "")} on {config.Balancer.Listen}");
+foreach (var s in scripts) s.Start();
+foreach (var r in runners) r.Start();
+
+try
+{
+    await Task.Delay(Timeout.Infinite, stop.Token);
+}
+catch (OperationCanceledException)
+{
+}
+
+// SIGTERM: every instance says goodbye (a master sends priority 0 and removes its addresses).
+log.Info("stopping");
+foreach (var r in runners)
+{
+    if (!r.Stop(TimeSpan.FromSeconds(5)))
+        log.Warn($"{r.Status.Name}: the speaker did not stop within 5 s");
+}
+await Task.WhenAll(notifiers.Select(n => n.DrainAsync(TimeSpan.FromSeconds(2))));
+foreach (var d in owned) d.Dispose();
+foreach (var r in runners) r.Dispose();
+await app.StopAsync();
+log.Info("stopped");
+return 0;

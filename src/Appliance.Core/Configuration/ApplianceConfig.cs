@@ -29,6 +29,8 @@ public sealed record ApplianceConfig
     public CallbacksSection Callbacks { get; init; } = new();
     /// <summary><c>[[vrrp]]</c>: the VRRP instances of a load-balancer node (see <see cref="VrrpInstanceSection"/>).</summary>
     public IReadOnlyList<VrrpInstanceSection> Vrrp { get; init; } = [];
+    /// <summary><c>[balancer]</c>: the load-balancer node's own HTTP listener (see <see cref="BalancerSection"/>).</summary>
+    public BalancerSection Balancer { get; init; } = new();
 }
 
 /// <summary><c>[node]</c></summary>
@@ -148,10 +150,21 @@ public sealed record RestApiSection
     public string VerifyClient { get; init; } = "none";
 }
 
+/// <summary><c>[balancer]</c>: read by <c>appliance-balancer</c> only.</summary>
+public sealed record BalancerSection
+{
+    /// <summary>
+    /// <c>listen</c>: <c>host:port</c> of the balancer's HTTP listener: <c>/metrics</c> (when
+    /// <c>metrics.enabled</c>) and <c>/status</c> (the VRRP instances as JSON). Loopback by default:
+    /// it is for the local Prometheus agent and operators, and carries no authentication.
+    /// </summary>
+    public string Listen { get; init; } = "127.0.0.1:8009";
+}
+
 /// <summary><c>[metrics]</c></summary>
 public sealed record MetricsSection
 {
-    /// <summary><c>enabled</c>: serve <c>/metrics</c> on the REST API listener.</summary>
+    /// <summary><c>enabled</c>: serve <c>/metrics</c> on the REST API listener (the balancer: on <c>balancer.listen</c>).</summary>
     public bool Enabled { get; init; } = true;
 }
 

@@ -69,7 +69,10 @@ internal static class ConfigSchema
         Value<RestApiSection, string>("verify_client", "client certificates: none, optional or required (with ca_file)", new StringKind(ConfigChecks.OneOf("none", "optional", "required")), s => s.VerifyClient, (s, v) => s with { VerifyClient = v }));
 
     private static readonly TableSpec<MetricsSection> Metrics = new("Prometheus exposition",
-        Value<MetricsSection, bool>("enabled", "serve /metrics on the REST API listener", Boolean, s => s.Enabled, (s, v) => s with { Enabled = v }));
+        Value<MetricsSection, bool>("enabled", "serve /metrics on the REST API listener (the balancer: on balancer.listen)", Boolean, s => s.Enabled, (s, v) => s with { Enabled = v }));
+
+    private static readonly TableSpec<BalancerSection> Balancer = new("the load-balancer node's HTTP listener (appliance-balancer only)",
+        Value<BalancerSection, string>("listen", "host:port serving /metrics and /status (JSON); no authentication, so loopback by default", new StringKind(ConfigChecks.HostPort), s => s.Listen, (s, v) => s with { Listen = v }));
 
     private static readonly TableSpec<TagsSection> Tags = new("Patroni's member tags",
         Value<TagsSection, bool>("nofailover", "never promote this node", Boolean, s => s.Nofailover, (s, v) => s with { Nofailover = v }),
@@ -144,6 +147,7 @@ internal static class ConfigSchema
         new TableMember<ApplianceConfig, CallbacksSection>("callbacks", Callbacks, c => c.Callbacks, (c, v) => c with { Callbacks = v }),
         new TableMember<ApplianceConfig, MetricsSection>("metrics", Metrics, c => c.Metrics, (c, v) => c with { Metrics = v }),
         new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }),
+        new TableMember<ApplianceConfig, BalancerSection>("balancer", Balancer, c => c.Balancer, (c, v) => c with { Balancer = v }),
         new TableArrayMember<ApplianceConfig, VrrpInstanceSection>("vrrp", VrrpInstance, () => new(), ["name", "interface", "virtual_router_id", "virtual_ipaddress"], c => c.Vrrp, (c, v) => c with { Vrrp = v }));
 
     /// <summary>Keys that have no usable default for <paramref name="role"/>: absent from every file, they are an error.</summary>
