@@ -1,0 +1,93 @@
+using Appliance.TestKit;
+
+namespace Appliance.Balancer.Tests;
+
+/// <summary>
+/// The speaker over real sockets: two published balancers in two namespaces joined by a veth pair,
+/// written like an operator's runbook with generous deadlines. Needs root and <c>ip netns</c>.
+/// </summary>
+public sealed class SpeakerNamespaceTests : IDisposable
+{
+    readonly TempDir _dir = new("appl-speaker");
+    public void Dispose() => _dir.Dispose();
+
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    string Config(string name, string ifname, int priority, int version, string vip)
+    {
+        var path = _dir.Sub(name + ".toml");
+        File.WriteAllText(path, $"""
+            [[vrrp]]
+            name = "VI_1"
+            interface = "{ifname}"
+            virtual_router_id = 51
+            priority = {priority}
+            version = {version}
+            advert_int = {(version == 3 ? "0.1" : "1")}
+            {(version == 2 ? "auth_pass = \"spk1234\"" : "")}
+            virtual_ipaddress = ["{vip}/24"]
+            garp_master_delay = 1
+            """);
+        return path;
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task One_master_holds_the_vip_and_hands_it_over_on_kill_and_on_clean_stop(int version)
+    {
+        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
+        using var lab = await VethNamespaces.CreateAsync();
+        var vip = $"10.231.{lab.Subnet}.100";
+        var configA = Config("a", lab.IfA, 100, version, vip);
+        var configB = Config("b", lab.IfB, 90, version, vip);
+        async Task<bool> Holds(string ns, string ifname) => (await lab.AddressesAsync(ns, ifname)).Contains($"{vip}/24");
+        Task<bool> AHolds() => Holds(lab.NsA, lab.IfA);
+        Task<bool> BHolds() => Holds(lab.NsB, lab.IfB);
+
+        var a = BalancerProcess.Start(lab.NsA, configA);
+        using var b = BalancerProcess.Start(lab.NsB, configB);
+        var secondA = (BalancerProcess?)null;
+        try
+        {
+            // a (priority 100) is master and holds the VIP; b (90) does not.
+            await Wait.UntilAsync("a holds the VIP and b does not", async () => await AHolds() && !await BHolds(), Deadline);
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.False(await AHolds() && await BHolds(), "both nodes hold the VIP while they can hear each other");
+                await Task.Delay(100);
+            }
+
+            // SIGKILL of the master: no goodbye; b takes over after the master-down interval.
+            a.Kill();
+            await a.WaitForExitAsync(Deadline);
+            await Wait.UntilAsync("b holds the VIP after a was killed", BHolds, Deadline);
+
+            // a comes back: it removes the VIP its killed predecessor left, then preempts b.
+            secondA = BalancerProcess.Start(lab.NsA, configA);
+            await Wait.UntilAsync("the restarted a holds the VIP and b gave it up", async () => await AHolds() && !await BHolds(), Deadline);
+
+            // A clean stop: priority 0 goodbye, a's VIP removed, b takes over.
+            await secondA.TerminateAsync();
+            Assert.True(await secondA.WaitForExitAsync(Deadline), "a did not exit after SIGTERM");
+            Assert.Equal(0, secondA.ExitCode);
+            Assert.False(await AHolds(), "a still holds the VIP after a clean stop");
+            await Wait.UntilAsync("b holds the VIP after a's clean stop", BHolds, Deadline);
+
+            await b.TerminateAsync();
+            Assert.True(await b.WaitForExitAsync(Deadline), "b did not exit after SIGTERM");
+            Assert.Equal(0, b.ExitCode);
+            Assert.False(await BHolds(), "b still holds the VIP after a clean stop");
+        }
+        catch (Exception e)
+        {
+            // The speakers' logs say what happened; keep them with the failure.
+            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}{secondA?.Output}\n--- b ---\n{b.Output}", e);
+        }
+        finally
+        {
+            a.Dispose();
+            secondA?.Dispose();
+        }
+    }
+}
