@@ -13,7 +13,7 @@ public sealed class SpeakerNamespaceTests : IDisposable
 
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
-    string Config(string name, string ifname, int priority, int version, string vip)
+    string Config(string name, string ifname, int priority, int version, string vip, string password = "spk1234")
     {
         var path = _dir.Sub(name + ".toml");
         File.WriteAllText(path, $"""
@@ -24,7 +24,7 @@ public sealed class SpeakerNamespaceTests : IDisposable
             priority = {priority}
             version = {version}
             advert_int = {(version == 3 ? "0.1" : "1")}
-            {(version == 2 ? "auth_pass = \"spk1234\"" : "")}
+            {(version == 2 ? $"auth_pass = \"{password}\"" : "")}
             virtual_ipaddress = ["{vip}/24"]
             garp_master_delay = 1
             """);
@@ -89,5 +89,36 @@ public sealed class SpeakerNamespaceTests : IDisposable
             a.Dispose();
             secondA?.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task Wrong_password_adverts_are_counted_and_ignored()
+    {
+        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
+        using var lab = await VethNamespaces.CreateAsync();
+        var vip = $"10.231.{lab.Subnet}.100";
+        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 2, vip, "right"));
+        using var b = BalancerProcess.Start(lab.NsB, Config("b", lab.IfB, 90, 2, vip, "wrong"));
+        try
+        {
+            // Neither hears the other: both become master (a misconfiguration keepalived shows the same way),
+            // and each counts the other's adverts as AuthMismatch drops in /metrics.
+            await Wait.UntilAsync("b counts a's adverts as AuthMismatch drops and holds the VIP anyway", async () =>
+                await DropsAsync(lab.NsB, "AuthMismatch") >= 2
+                && (await lab.AddressesAsync(lab.NsB, lab.IfB)).Contains($"{vip}/24"), Deadline);
+            Assert.True(await DropsAsync(lab.NsA, "AuthMismatch") >= 1, "a counted no AuthMismatch drop");
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
+        }
+    }
+
+    /// <summary>appliance_vrrp_drops_total{reason} from the balancer's /metrics inside the namespace.</summary>
+    static async Task<double> DropsAsync(string ns, string reason)
+    {
+        var r = await Cli.RunAsync("ip", ["netns", "exec", ns, "curl", "-sf", "http://127.0.0.1:8009/metrics"]);
+        var line = r.Output.Split('\n').FirstOrDefault(l => l.StartsWith("appliance_vrrp_drops_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
