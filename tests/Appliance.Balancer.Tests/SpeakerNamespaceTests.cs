@@ -13,7 +13,7 @@ public sealed class SpeakerNamespaceTests : IDisposable
 
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
-    string Config(string name, string ifname, int priority, int version, string vip, string password = "spk1234")
+    string Config(string name, string ifname, int priority, int version, string vip, string password = "spk1234", string extra = "")
     {
         var path = _dir.Sub(name + ".toml");
         File.WriteAllText(path, $"""
@@ -27,6 +27,7 @@ public sealed class SpeakerNamespaceTests : IDisposable
             {(version == 2 ? $"auth_pass = \"{password}\"" : "")}
             virtual_ipaddress = ["{vip}/24"]
             garp_master_delay = 1
+            {extra}
             """);
         return path;
     }
@@ -120,5 +121,39 @@ public sealed class SpeakerNamespaceTests : IDisposable
         var r = await Cli.RunAsync("ip", ["netns", "exec", ns, "curl", "-sf", "http://127.0.0.1:8009/metrics"]);
         var line = r.Output.Split('\n').FirstOrDefault(l => l.StartsWith("appliance_vrrp_drops_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public async Task A_failing_track_script_hands_the_vip_over()
+    {
+        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
+        using var lab = await VethNamespaces.CreateAsync();
+        var vip = $"10.231.{lab.Subnet}.100";
+        var healthy = _dir.Sub("proxy-healthy");
+        File.WriteAllText(healthy, "");
+        // The seed's chk_haproxy: weight -30 takes a priority-100 master below a priority-90 backup.
+        var track = $"""
+            [[vrrp.track_script]]
+            name = "chk_proxy"
+            script = "/usr/bin/test -e {healthy}"
+            interval = 1
+            timeout = 1
+            weight = -30
+            """;
+        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip, extra: track));
+        using var b = BalancerProcess.Start(lab.NsB, Config("b", lab.IfB, 90, 3, vip));
+        async Task<bool> Holds(string ns, string ifname) => (await lab.AddressesAsync(ns, ifname)).Contains($"{vip}/24");
+        try
+        {
+            await Wait.UntilAsync("a (check passing) holds the VIP and b does not",
+                async () => await Holds(lab.NsA, lab.IfA) && !await Holds(lab.NsB, lab.IfB), Deadline);
+            File.Delete(healthy);
+            await Wait.UntilAsync("b holds the VIP and a gave it up after a's check failed",
+                async () => await Holds(lab.NsB, lab.IfB) && !await Holds(lab.NsA, lab.IfA), Deadline);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
+        }
     }
 }
