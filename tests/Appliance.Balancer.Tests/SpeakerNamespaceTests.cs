@@ -156,4 +156,46 @@ public sealed class SpeakerNamespaceTests : IDisposable
             throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
         }
     }
+
+    [Fact]
+    public async Task Unicast_peers_work_with_multicast_blocked()
+    {
+        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
+        using var lab = await VethNamespaces.CreateAsync();
+        var vip = $"10.231.{lab.Subnet}.100";
+        // Inside the namespaces only: drop every datagram to 224.0.0.18 on the way in and out.
+        foreach (var ns in new[] { lab.NsA, lab.NsB })
+        {
+            foreach (var rule in new[]
+            {
+                "add table ip aplspk",
+                "add chain ip aplspk in { type filter hook input priority 0 ; }",
+                "add chain ip aplspk out { type filter hook output priority 0 ; }",
+                "add rule ip aplspk in ip daddr 224.0.0.18 drop",
+                "add rule ip aplspk out ip daddr 224.0.0.18 drop",
+            })
+            {
+                var r = await Cli.RunAsync("ip", ["netns", "exec", ns, "nft", .. rule.Split(' ')]);
+                Assert.True(r.ExitCode == 0, $"nft {rule}: {r.Errors}");
+            }
+        }
+        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip, extra: $"unicast_peers = [\"{lab.AddressB}\"]"));
+        using var b = BalancerProcess.Start(lab.NsB, Config("b", lab.IfB, 90, 3, vip, extra: $"unicast_peers = [\"{lab.AddressA}\"]"));
+        async Task<bool> Holds(string ns, string ifname) => (await lab.AddressesAsync(ns, ifname)).Contains($"{vip}/24");
+        try
+        {
+            await Wait.UntilAsync("a holds the VIP and b does not", async () => await Holds(lab.NsA, lab.IfA) && !await Holds(lab.NsB, lab.IfB), Deadline);
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.False(await Holds(lab.NsA, lab.IfA) && await Holds(lab.NsB, lab.IfB), "both nodes hold the VIP: unicast adverts do not arrive");
+                await Task.Delay(100);
+            }
+            a.Kill();
+            await Wait.UntilAsync("b holds the VIP after a was killed", () => Holds(lab.NsB, lab.IfB), Deadline);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
+        }
+    }
 }
