@@ -57,6 +57,8 @@ var app = builder.Build();
 var logs = app.Services.GetRequiredService<ILoggerFactory>();
 var log = logs.CreateLogger("appliance-balancer");
 
+using var stop = new CancellationTokenSource();
+var crashed = 0;
 var metrics = new BalancerMetrics();
 var runners = new List<InstanceRunner>();
 var owned = new List<IDisposable>();
@@ -92,7 +94,11 @@ try
         }
         var notify = new NotifyScripts(instance, instanceLog);
         notifiers.Add(notify);
-        var runner = new InstanceRunner(instance, settings, network, conditions, notify, metrics, time, instanceLog);
+        var runner = new InstanceRunner(instance, settings, network, conditions, notify, metrics, time, instanceLog, _ =>
+        {
+            Interlocked.Exchange(ref crashed, 1);
+            stop.Cancel();
+        });
         runners.Add(runner);
         log.Info($"{instance.Name}: VRID {settings.VirtualRouterId} v{(int)settings.Version} on {instance.Interface} from {settings.PrimaryAddress}, priority {settings.Priority}, "
             + $"{string.Join(", ", network.Addresses)}, adverts to {string.Join(", ", network.Destinations)}");
@@ -109,7 +115,6 @@ catch (Exception e) when (e is IOException or InvalidOperationException or Forma
 metrics.Observe(() => runners.Select(r => r.Status));
 HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status));
 
-using var stop = new CancellationTokenSource();
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
@@ -138,4 +143,4 @@ foreach (var d in owned) d.Dispose();
 foreach (var r in runners) r.Dispose();
 await app.StopAsync();
 log.Info("stopped");
-return 0;
+return crashed == 0 ? 0 : 1;

@@ -20,8 +20,10 @@ public sealed class InstanceNetwork : IDisposable
     readonly VrrpSocket _vrrp;
     readonly RtnetlinkSocket _netlink;
     readonly GarpSocket _garp;
-    readonly IReadOnlyList<Ipv4Address> _destinations;
+    readonly Ipv4Address[] _destinations;
     readonly string _label;
+    int _lastAdvertError;
+    int _lastGarpError;
 
     /// <summary>The interface index.</summary>
     public int IfIndex { get; }
@@ -42,7 +44,7 @@ public sealed class InstanceNetwork : IDisposable
         _netlink = netlink;
         Addresses = [.. config.VirtualIpaddress.Select(VirtualAddress.Parse)];
         var peers = config.UnicastPeers.Select(Ipv4Address.Parse).ToList();
-        _destinations = peers.Count > 0 ? peers : [VrrpCodec.MulticastGroup];
+        _destinations = peers.Count > 0 ? [.. peers] : [VrrpCodec.MulticastGroup];
         _label = VirtualAddress.Label(config.Interface, settings.VirtualRouterId);
         _vrrp = VrrpSocket.Open(config.Interface, ifindex, multicast: peers.Count == 0);
         _garp = GarpSocket.Open(ifindex);
@@ -112,9 +114,19 @@ public sealed class InstanceNetwork : IDisposable
             };
             var n = VrrpPacket.Write(header, advert, buffer);
             if (_vrrp.Send(buffer[..n], destination, out var error)) sent++;
-            else _log.Warn($"{_config.Name}: advert to {destination} not sent: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(error)}");
+            else if (Once(ref _lastAdvertError, error))
+                _log.Warn($"{_config.Name}: advert to {destination} not sent: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(error)} (logged once until it changes)");
         }
+        if (sent == _destinations.Length) _lastAdvertError = 0;
         return sent;
+    }
+
+    /// <summary>True when <paramref name="error"/> differs from the last one logged (a link down at 10 adverts a second must not flood the log).</summary>
+    static bool Once(ref int last, int error)
+    {
+        if (error == last) return false;
+        last = error;
+        return true;
     }
 
     /// <summary>Adds every virtual address (already there is fine).</summary>
@@ -162,9 +174,10 @@ public sealed class InstanceNetwork : IDisposable
             for (var i = 0; i < _config.GarpMasterRepeat; i++)
             {
                 if (_garp.Send(frame, out var error)) sent++;
-                else _log.Warn($"{_config.Name}: gratuitous ARP for {vip.Address} not sent: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(error)}");
+                else if (Once(ref _lastGarpError, error)) _log.Warn($"{_config.Name}: gratuitous ARP for {vip.Address} not sent: {System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(error)}");
             }
         }
+        if (sent > 0) _lastGarpError = 0;
         return sent;
     }
 

@@ -31,12 +31,14 @@ public sealed class InstanceRunner : IDisposable
     readonly Wakeup _wake = new();
     readonly long _origin;
     readonly Thread _thread;
+    readonly Action<Exception> _onCrash;
     VrrpInstanceState _state = new();
     volatile InstanceStatus _status;
 
     public InstanceRunner(VrrpInstanceSection config, VrrpSettings settings, InstanceNetwork network, IReadOnlyList<ITrackedCondition> conditions,
-        NotifyScripts notify, BalancerMetrics metrics, TimeProvider time, ILogger log)
+        NotifyScripts notify, BalancerMetrics metrics, TimeProvider time, ILogger log, Action<Exception> onCrash)
     {
+        _onCrash = onCrash;
         _config = config;
         _settings = settings;
         _network = network;
@@ -59,12 +61,16 @@ public sealed class InstanceRunner : IDisposable
     /// <summary>Starts the speaker thread: the instance leaves Initialize.</summary>
     public void Start() => _thread.Start();
 
+    /// <summary>True once the speaker thread has ended.</summary>
+    public bool Stopped => !_thread.IsAlive;
+
     /// <summary>
     /// RFC 5798's Shutdown: a master sends priority 0 and removes its addresses (the machine's
     /// effects), then the thread ends. Waits at most <paramref name="timeout"/>.
     /// </summary>
     public bool Stop(TimeSpan timeout)
     {
+        if (!_thread.IsAlive) return true;
         Post(new VrrpEvent.Shutdown());
         return _thread.Join(timeout);
     }
@@ -87,9 +93,11 @@ public sealed class InstanceRunner : IDisposable
         }
         catch (Exception e)
         {
-            // A bug or a vanished interface: leave no address behind that nobody defends.
+            // A bug or a vanished interface: leave no address behind that nobody defends, and stop
+            // the process (systemd restarts it) rather than run on with a dead instance.
             _log.Error($"{_config.Name}: speaker stopped: {e}");
             _network.RemoveAddresses();
+            _onCrash(e);
         }
     }
 
