@@ -198,4 +198,61 @@ public sealed class SpeakerNamespaceTests : IDisposable
             throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
         }
     }
+
+    [Fact]
+    public async Task Gratuitous_arps_are_seen_on_the_wire_when_a_node_becomes_master()
+    {
+        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
+        using var lab = await VethNamespaces.CreateAsync();
+        var vip = $"10.231.{lab.Subnet}.100";
+        // Capture in b's namespace what arrives over the veth: 5 ARP frames are the first burst (garp_master_repeat).
+        var psi = new System.Diagnostics.ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "netns", "exec", lab.NsB, "tcpdump", "-l", "-n", "-e", "-c", "5", "-i", lab.IfB, "arp" }) psi.ArgumentList.Add(arg);
+        using var tcpdump = System.Diagnostics.Process.Start(psi)!;
+        var captured = tcpdump.StandardOutput.ReadToEndAsync();
+        var listening = tcpdump.StandardError.ReadLineAsync(); // "listening on ...": the capture is armed
+        try
+        {
+            await listening.WaitAsync(Deadline);
+            using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip));
+            var lines = (await captured.WaitAsync(Deadline)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(5, lines.Length);
+            // ip netns exec remounts /sys for the namespace: a's interface is not in the host's.
+            var mac = (await Cli.RunAsync("ip", ["netns", "exec", lab.NsA, "cat", $"/sys/class/net/{lab.IfA}/address"])).Output.Trim();
+            // keepalived's form: from our MAC to broadcast, "who-has VIP (ff:ff:ff:ff:ff:ff) tell VIP".
+            Assert.All(lines, l =>
+            {
+                Assert.Contains($"{mac} > ff:ff:ff:ff:ff:ff", l, StringComparison.Ordinal);
+                Assert.Contains($"Request who-has {vip} (ff:ff:ff:ff:ff:ff) tell {vip}", l, StringComparison.Ordinal);
+            });
+        }
+        finally
+        {
+            if (!tcpdump.HasExited) tcpdump.Kill();
+        }
+    }
+
+    [Fact]
+    public async Task Link_down_on_the_instance_interface_is_a_fault_that_gives_up_the_vip()
+    {
+        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
+        using var lab = await VethNamespaces.CreateAsync();
+        var vip = $"10.231.{lab.Subnet}.100";
+        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip));
+        async Task<bool> AHolds() => (await lab.AddressesAsync(lab.NsA, lab.IfA)).Contains($"{vip}/24");
+        async Task<string> AStatus() => (await Cli.RunAsync("ip", ["netns", "exec", lab.NsA, "curl", "-sf", "http://127.0.0.1:8009/status"])).Output;
+        try
+        {
+            await Wait.UntilAsync("a holds the VIP", AHolds, Deadline);
+            await Cli.RunAsync("ip", ["-n", lab.NsA, "link", "set", lab.IfA, "down"]);
+            await Wait.UntilAsync("a is in FAULT and gave up the VIP",
+                async () => (await AStatus()).Contains("\"state\":\"FAULT\"", StringComparison.Ordinal) && !await AHolds(), Deadline);
+            await Cli.RunAsync("ip", ["-n", lab.NsA, "link", "set", lab.IfA, "up"]);
+            await Wait.UntilAsync("a is master again with the VIP", AHolds, Deadline);
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}", e);
+        }
+    }
 }
