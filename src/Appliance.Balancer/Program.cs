@@ -118,7 +118,18 @@ HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status));
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
-await app.StartAsync();
+try
+{
+    await app.StartAsync();
+}
+catch (IOException e)
+{
+    // Most often the port of balancer.listen is taken: say so, and leave nothing half-started.
+    log.Error($"cannot listen on {config.Balancer.Listen}: {e.Message}");
+    foreach (var d in owned) d.Dispose();
+    foreach (var r in runners) r.Dispose();
+    return 1;
+}
 log.Info($"appliance-balancer {Version}: {runners.Count} VRRP instance(s); /status{(config.Metrics.Enabled ? " and /metrics" : "")} on {config.Balancer.Listen}");
 foreach (var s in scripts) s.Start();
 foreach (var r in runners) r.Start();
