@@ -63,5 +63,19 @@ public sealed class CheckConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task Balancer_listen_is_printed_and_validated_as_host_port()
+    {
+        Write("appliance.toml", Valid);
+        var (code, output, err) = await RunAsync("check-config", "--config", _dir.Path);
+        Assert.True(code == 0, err);
+        Assert.Contains("listen = \"127.0.0.1:8009\"", output, StringComparison.Ordinal);
+
+        Write("conf.d/listen.toml", "[balancer]\nlisten = \"localhost\"\n");
+        (code, _, err) = await RunAsync("check-config", "--config", _dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("balancer.listen: expected host:port", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_arguments_are_usage_errors() => Assert.Equal(2, (await RunAsync("frobnicate")).Code);
 }
