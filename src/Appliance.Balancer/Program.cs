@@ -1,4 +1,3 @@
-using Appliance.Balancer;
 using Appliance.Configuration;
 
 // appliance-balancer: the composition root of the load-balancer node. Everything else is a library.
@@ -6,7 +5,7 @@ using Appliance.Configuration;
 // that drives Appliance.Vrrp.VrrpMachine comes next.
 const string Version = "0.1.0";
 
-var cli = CommandLine.Parse(args);
+var cli = CommandLine.Parse("appliance-balancer", args);
 if (cli.Error is { } usage)
 {
     await Console.Error.WriteLineAsync(usage);
