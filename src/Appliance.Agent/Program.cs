@@ -15,7 +15,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // appliance-agent: the composition root of the database-node agent. Everything else is a library.
-var cli = CommandLine.Parse(args);
+var cli = CommandLine.Parse("appliance-agent", args);
 if (cli.Error is { } usage)
 {
     await Console.Error.WriteLineAsync(usage);

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 // and plugs its health in as an ITrackedCondition.
 const string Version = "0.2.0";
 
-var cli = CommandLine.Parse(args);
+var cli = CommandLine.Parse("appliance-balancer", args);
 if (cli.Error is { } usage)
 {
     await Console.Error.WriteLineAsync(usage);

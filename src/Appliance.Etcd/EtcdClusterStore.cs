@@ -538,7 +538,10 @@ public sealed partial class EtcdClusterStore : IClusterStore
             EtcdKeys.LeaderName or EtcdKeys.ConfigName or EtcdKeys.FailoverName or EtcdKeys.InitializeName or EtcdKeys.SyncName => true,
             // The leader's own status writes must not wake the leader every cycle.
             EtcdKeys.StatusName or EtcdKeys.LegacyLeaderOptimeName => Volatile.Read(ref _leaderSeen) != MemberName,
-            _ => false,
+            // A member arriving or leaving (clean stop, or its lease expired) matters to the leader at once: a
+            // synchronous standby that left stalls every commit until the leader names another. Refreshes do not wake.
+            _ => (value is null || old is null) && Keys.MemberNameOf(e.Kv.Key.ToStringUtf8()) is not null
+                && Volatile.Read(ref _leaderSeen) == MemberName,
         };
     }
 

@@ -50,12 +50,21 @@ public sealed partial class PostgresController
                w.status, w.received_tli, w.sender_host, w.sender_port,
                (SELECT timeline_id FROM pg_control_checkpoint()),
                current_setting('synchronous_standby_names'),
-               (SELECT string_agg(name, ',' ORDER BY name) FROM pg_settings WHERE pending_restart
-                  AND name NOT LIKE 'recovery\_target%' AND name NOT IN ('primary_conninfo', 'primary_slot_name',
+               (SELECT string_agg(s.name || E'\t' || current_setting(s.name) || E'\t' || coalesce(f.setting, ''), E'\n' ORDER BY s.name)
+                  FROM pg_settings AS s
+                  LEFT JOIN LATERAL (SELECT setting FROM pg_file_settings WHERE name = s.name ORDER BY seqno DESC LIMIT 1) AS f ON true
+                  WHERE s.pending_restart AND s.name NOT LIKE 'recovery\_target%' AND name NOT IN ('primary_conninfo', 'primary_slot_name',
                   'restore_command', 'archive_cleanup_command', 'recovery_end_command', 'recovery_min_apply_delay',
                   'promote_trigger_file'))
         FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
         """;
+
+    /// <summary>One "name TAB value in force TAB value in the files" line of the pending-restart column.</summary>
+    static PendingSetting ParsePending(string line)
+    {
+        var f = line.Split('\t');
+        return new PendingSetting(f[0], f.Length > 1 ? f[1] : "", f.Length > 2 && f[2].Length > 0 ? f[2] : null);
+    }
 
     static bool ReceiverMissing(PostgresState s) => !s.Streaming && s.UpstreamHostPort is null;
 
@@ -148,7 +157,7 @@ public sealed partial class PostgresController
                     : senderPort is int sp ? $"{senderHost}:{sp.ToString(CultureInfo.InvariantCulture)}" : senderHost,
                 Streaming = walStatus == "streaming",
                 SynchronousStandbyNames = ssn,
-                PendingRestartParameters = pendingRestart is null ? [] : [.. pendingRestart.Split(',')],
+                PendingRestartSettings = pendingRestart is null ? [] : [.. pendingRestart.Split('\n').Select(ParsePending)],
             };
         }
         if (s.InRecovery == true)

@@ -58,8 +58,10 @@ public class StatusJsonTests
     [Fact]
     public void Pending_restart_shows_in_patroni_the_member_key_and_cluster_only_when_set()
     {
-        var pending = Primary with { PendingRestartParameters = ["max_connections"] };
-        Assert.True(JsonDocument.Parse(StatusJson.Node(Leading, pending, "s", null)).RootElement.GetProperty("pending_restart").GetBoolean());
+        var pending = Primary with { PendingRestartSettings = [new("max_connections", "100", "200")] };
+        var node = JsonDocument.Parse(StatusJson.Node(Leading, pending, "s", null)).RootElement;
+        Assert.True(node.GetProperty("pending_restart").GetBoolean());
+        Assert.Equal("""{"max_connections":{"old_value":"100","new_value":"200"}}""", node.GetProperty("pending_restart_reason").GetRawText());
         Assert.False(JsonDocument.Parse(StatusJson.Node(Leading, Primary, "s", null)).RootElement.TryGetProperty("pending_restart", out _));
 
         var config = new Appliance.Configuration.ApplianceConfig();

@@ -51,7 +51,7 @@ public sealed class DynamicConfigTests
             Assert.Equal("1000", await c.ScalarAsync<string>(m.Name, "SHOW max_files_per_process"));
             // The API probes afresh; the loop logs the reason on its next cycle.
             await Wait.UntilAsync($"{m.Name}'s agent logs which setting needs the restart",
-                () => File.ReadAllText(m.AgentLog).Contains("PostgreSQL needs a restart to apply: max_files_per_process", StringComparison.Ordinal), Deadline);
+                () => File.ReadAllText(m.AgentLog).Contains("PostgreSQL needs a restart to apply: max_files_per_process (1000 -> 900)", StringComparison.Ordinal), Deadline);
         }
 
         // patronictl list reads the member keys: its Pending restart column shows the star.

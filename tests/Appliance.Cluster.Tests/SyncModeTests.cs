@@ -87,6 +87,10 @@ public sealed class SyncModeTests
 
         c.SignalAgent(standby, LibC.SIGTERM);
         Assert.True(await c[standby].Agent!.WaitForExitAsync(Deadline));
+        // It handed its duty over before stopping PostgreSQL, so the leader never waited on a stopped standby.
+        var log = File.ReadAllText(c[standby].AgentLog);
+        var released = log.IndexOf("released from synchronous duty", StringComparison.Ordinal);
+        Assert.InRange(released, 0, log.IndexOf("shutting down: stopping PostgreSQL", StringComparison.Ordinal));
         await Wait.UntilAsync($"{leader} requires any standby ('*')",
             async () => await c.ScalarAsync<string>(leader, "SHOW synchronous_standby_names") == "*", Deadline);
 

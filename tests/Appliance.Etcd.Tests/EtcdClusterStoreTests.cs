@@ -221,6 +221,25 @@ public sealed class EtcdClusterStoreTests(EtcdTestCluster etcd) : IClassFixture<
     }
 
     [Fact]
+    public async Task WaitForChange_wakes_the_leader_when_a_member_arrives_or_leaves_but_not_on_a_refresh()
+    {
+        var scope = EtcdTestCluster.NewScope();
+        await using var a = etcd.Store(scope, "a");
+        await using var b = etcd.Store(scope, "b");
+        Assert.True(await a.TryAcquireLeaderAsync(Ct));
+        await a.LoadAsync(Ct);
+        await Wait.UntilAsync("a's watch is registered", () => a.IsWatching, Deadline);
+        while (await a.WaitForChangeAsync(TimeSpan.FromMilliseconds(200), Ct)) { }
+
+        await b.TouchMemberAsync(Data("b"), Ct);
+        Assert.True(await a.WaitForChangeAsync(TimeSpan.FromSeconds(10), Ct));
+        await b.TouchMemberAsync(Data("b", "replica") with { State = "running", XlogLocation = 5 }, Ct);
+        Assert.False(await a.WaitForChangeAsync(TimeSpan.FromMilliseconds(500), Ct));
+        await b.DeleteMemberAsync(Ct);
+        Assert.True(await a.WaitForChangeAsync(TimeSpan.FromSeconds(10), Ct));
+    }
+
+    [Fact]
     public async Task Bootstrap_race_has_one_winner_who_completes_or_abandons()
     {
         var scope = EtcdTestCluster.NewScope();

@@ -50,7 +50,7 @@ public sealed class DynamicParametersTests : IAsyncLifetime
             var s = await c.ProbeAsync(None);
             return s.PendingRestart ? s : null;
         }, Deadline);
-        Assert.Equal(["max_files_per_process"], pending.PendingRestartParameters.ToArray());
+        Assert.Equal([new Appliance.Node.PendingSetting("max_files_per_process", "1000", "900")], pending.PendingRestartSettings.ToArray());
         Assert.Equal("1000", await _n.ScalarAsync<string>("SHOW max_files_per_process"));
         Assert.Equal("30", await _n.ScalarAsync<string>("SHOW max_connections"));
 

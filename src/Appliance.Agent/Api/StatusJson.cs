@@ -73,7 +73,20 @@ public static class StatusJson
                 foreach (var (k, v) in tags) { w.WritePropertyName(k); v.Value.WriteTo(w); }
                 w.WriteEndObject();
             }
-            if (pg.PendingRestart) w.WriteBoolean("pending_restart", true);
+            if (pg.PendingRestart)
+            {
+                w.WriteBoolean("pending_restart", true);
+                // The reason, in the shape later Patroni versions use: each setting with its value in force and the one waiting.
+                w.WriteStartObject("pending_restart_reason");
+                foreach (var p in pg.PendingRestartSettings)
+                {
+                    w.WriteStartObject(p.Name);
+                    w.WriteString("old_value", p.Current);
+                    if (p.Pending is null) w.WriteNull("new_value"); else w.WriteString("new_value", p.Pending);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
             // Patroni's flag for "required, but the device does not work": peers do not fail over to this node.
             if (watchdog is { Mode: WatchdogMode.Required, Armed: false, LastError: not null }) w.WriteBoolean("watchdog_failed", true);
             if (watchdog is { } wd)

@@ -27,7 +27,7 @@ public sealed partial class ActionRunner
             _ignoredLogged = ignored;
         }
 
-        var pending = string.Join(", ", o.Postgres.PendingRestartParameters);
+        var pending = string.Join(", ", o.Postgres.PendingRestartSettings.Select(p => $"{p.Name} ({p.Current} -> {p.Pending ?? "default"})"));
         if (pending != _pendingLogged)
         {
             log.Info(pending.Length > 0 ? $"PostgreSQL needs a restart to apply: {pending} (pending_restart)" : "no restart is pending any more");

@@ -178,12 +178,38 @@ public sealed class HaLoop(
     }
 
     /// <summary>
-    /// A clean stop: end the running action, stop PostgreSQL (so nothing accepts writes), then give the
-    /// leader key up at once so a replica takes over without waiting for the lease to expire.
+    /// A synchronous standby that stops would stall every commit until the leader names another. So it
+    /// leaves first: its member key goes (which wakes the leader), and PostgreSQL stops only once the sync
+    /// key no longer names it — or after retry_timeout, when the leader does not answer.
+    /// </summary>
+    async Task LeaveSynchronousDutyAsync()
+    {
+        var c = _lastSnapshot;
+        if (!c.SyncSettings.Enabled || !c.Sync.IsSyncStandby(settings.MemberName)) return;
+        using var cts = new CancellationTokenSource(settings.RetryTimeout);
+        try
+        {
+            log.Info("shutting down a synchronous standby: leaving the cluster first so the leader names another");
+            await store.DeleteMemberAsync(cts.Token);
+            while ((await store.LoadAsync(cts.Token)).Sync.IsSyncStandby(settings.MemberName))
+                await Task.Delay(TimeSpan.FromMilliseconds(100), time, cts.Token);
+            log.Info("released from synchronous duty");
+        }
+        catch (Exception e)
+        {
+            log.StoreError($"still a synchronous standby, stopping anyway: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A clean stop: end the running action (a synchronous standby then hands its duty over), stop
+    /// PostgreSQL (so nothing accepts writes), then give the leader key up at once so a replica takes
+    /// over without waiting for the lease to expire.
     /// </summary>
     public async Task ShutdownAsync()
     {
         await runner.CancelAsync(settings.RetryTimeout);
+        await LeaveSynchronousDutyAsync();
         using var cts = new CancellationTokenSource(settings.RetryTimeout * 2);
         try
         {

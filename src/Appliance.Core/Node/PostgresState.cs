@@ -30,9 +30,11 @@ public sealed record PostgresState
     /// The settings whose changed values wait for a restart (<c>pg_settings.pending_restart</c>, recovery
     /// settings aside as Patroni does), in name order; empty when none or not accepting.
     /// </summary>
-    public ImmutableArray<string> PendingRestartParameters { get; init; } = [];
+    public ImmutableArray<PendingSetting> PendingRestartSettings { get; init; } = [];
+    /// <summary>The names of <see cref="PendingRestartSettings"/>.</summary>
+    public IEnumerable<string> PendingRestartParameters => PendingRestartSettings.Select(p => p.Name);
     /// <summary>A restart is needed to apply the configuration (Patroni's <c>pending_restart</c>).</summary>
-    public bool PendingRestart => !PendingRestartParameters.IsDefaultOrEmpty;
+    public bool PendingRestart => !PendingRestartSettings.IsDefaultOrEmpty;
     /// <summary>The host:port this standby streams from (its primary_conninfo), when it is a standby.</summary>
     public string? UpstreamHostPort { get; init; }
     /// <summary>The WAL receiver is connected and streaming.</summary>
@@ -50,6 +52,9 @@ public sealed record PostgresState
     public bool MayAcceptWrites => IsPrimary || (PostmasterRunning && InRecovery != true && !StandbyConfigured);
     public bool IsReplica => Accepting && InRecovery == true;
 }
+
+/// <summary>A setting changed in the configuration files that takes effect only after a restart: the value in force and the one waiting.</summary>
+public sealed record PendingSetting(string Name, string Current, string? Pending);
 
 /// <summary>One row of <c>pg_stat_replication</c>; <see cref="FlushLsn"/> is what the standby has made durable.</summary>
 public sealed record ReplicationRow(

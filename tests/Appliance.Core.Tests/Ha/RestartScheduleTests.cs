@@ -65,7 +65,7 @@ public class RestartScheduleTests
     public void Restart_pending_runs_only_when_a_setting_waits_for_a_restart()
     {
         Expect(Evaluate(At(0) with { RestartPending = true }), RestartVerdict.Drop, "pending restart flag is not set");
-        Assert.Equal(RestartVerdict.Run, Evaluate(At(0) with { RestartPending = true }, Primary with { PendingRestartParameters = ["max_files_per_process"] }).Verdict);
+        Assert.Equal(RestartVerdict.Run, Evaluate(At(0) with { RestartPending = true }, Primary with { PendingRestartSettings = [new("max_files_per_process", "1000", "900")] }).Verdict);
     }
 
     [Theory]

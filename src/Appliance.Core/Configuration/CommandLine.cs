@@ -1,15 +1,16 @@
-namespace Appliance.Balancer;
+namespace Appliance.Configuration;
 
 /// <summary>
-/// <c>appliance-balancer [run|check-config|version] [--config PATH]</c>. <c>check-config</c> prints the
-/// merged effective configuration with secrets masked, or the errors and exit code 2.
+/// The command line every appliance daemon shares: <c>PROGRAM [run|check-config|version] [--config PATH]</c>.
+/// <c>check-config</c> prints the merged effective configuration with secrets masked, or the errors and exit code 2.
 /// </summary>
 public sealed record CommandLine(string Command, string? ConfigPath, string? Error)
 {
-    public const string Usage = "usage: appliance-balancer [run|check-config|version] [--config PATH]";
+    public static string UsageOf(string program) => $"usage: {program} [run|check-config|version] [--config PATH]";
 
-    public static CommandLine Parse(IReadOnlyList<string> args)
+    public static CommandLine Parse(string program, IReadOnlyList<string> args)
     {
+        var usage = UsageOf(program);
         string command = "run";
         string? config = null;
         for (var i = 0; i < args.Count; i++)
@@ -20,7 +21,7 @@ public sealed record CommandLine(string Command, string? ConfigPath, string? Err
                     config = args[++i];
                     break;
                 case "--config" or "-c":
-                    return new(command, null, $"--config needs a path\n{Usage}");
+                    return new(command, null, $"--config needs a path\n{usage}");
                 case "run" or "check-config" or "version":
                     command = args[i];
                     break;
@@ -28,9 +29,9 @@ public sealed record CommandLine(string Command, string? ConfigPath, string? Err
                     command = "version";
                     break;
                 case "--help" or "-h" or "help":
-                    return new(command, null, Usage);
+                    return new(command, null, usage);
                 default:
-                    return new(command, null, $"unknown argument '{args[i]}'\n{Usage}");
+                    return new(command, null, $"unknown argument '{args[i]}'\n{usage}");
             }
         }
         return new(command, config, null);
