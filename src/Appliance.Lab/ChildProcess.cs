@@ -82,8 +82,8 @@ public sealed class ChildProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
-        _disposed = true;
         await StopAsync(TimeSpan.FromSeconds(20));
+        _disposed = true;
         _process.Dispose();
     }
 }
