@@ -81,8 +81,10 @@ public static class VipTakeoverBench
             }
             await Task.Delay(50, ct);
         }
-        // A few more adverts, so lb2's timers run from a master it has heard for a while.
-        await Task.Delay(profile.AdvertInterval * 3, ct);
+        // A few more adverts, so lb2's timers run from a master it has heard for a while; then a
+        // random phase within the advert interval, since a crash's takeover is the master-down
+        // interval minus the time since the last advert: every implementation gets the same spread.
+        await Task.Delay(profile.AdvertInterval * (3 + Random.Shared.NextDouble()), ct);
 
         var since = Stopwatch.GetTimestamp();
         var stopping = stop == Stop.Kill ? lb1.KillAsync() : lb1.TerminateAsync();
