@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Appliance.Lab.Netns;
+using Appliance.TestKit;
 
 namespace Appliance.Netns.Tests;
 
@@ -24,12 +25,16 @@ public sealed class SweeperTests
         var mine = live.Namespace("lb1");
         var foreign = $"aplx-{dead.OwnerPid}-{dead.Tag}-lb1";
         var staleDir = Path.Combine(Path.GetTempPath(), dead.Prefix);
+        Process? leftover = null;
         try
         {
             foreach (var ns in new[] { stale, mine, foreign }) (await Command.RunAsync("ip", ["netns", "add", ns])).Check();
             Directory.CreateDirectory(staleDir);
             // A process left running inside the stale namespace: the sweeper must end it too.
-            var leftover = Process.Start("ip", ["netns", "exec", stale, "sleep", "600"])!;
+            leftover = Process.Start("ip", ["netns", "exec", stale, "sleep", "600"])!;
+            var pid = leftover.Id.ToString();
+            await Wait.UntilAsync("the leftover runs inside the stale namespace",
+                async () => (await Command.RunAsync("ip", ["netns", "pids", stale])).Output.Split('\n').Contains(pid), TimeSpan.FromSeconds(30));
 
             var removed = await NetnsSweeper.SweepAsync();
 
@@ -43,6 +48,8 @@ public sealed class SweeperTests
         }
         finally
         {
+            if (leftover is { HasExited: false }) leftover.Kill();
+            leftover?.Dispose();
             foreach (var ns in new[] { stale, mine, foreign }) await Command.RunAsync("ip", ["netns", "del", ns]);
             if (Directory.Exists(staleDir)) Directory.Delete(staleDir, true);
         }

@@ -74,7 +74,7 @@ public sealed class KeepalivedProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The states the notify script recorded, oldest first ("MASTER", "BACKUP", "FAULT", "STOP").</summary>
+    /// <summary>The states the notify script recorded, in the order the scripts appended them ("MASTER", "BACKUP", "FAULT", "STOP").</summary>
     public IReadOnlyList<string> Transitions()
     {
         try
@@ -84,8 +84,29 @@ public sealed class KeepalivedProcess : IAsyncDisposable
         catch (IOException) { return []; }
     }
 
-    /// <summary>The last state the notify script recorded; null before the first transition.</summary>
-    public string? State => Transitions() is { Count: > 0 } t ? t[^1] : null;
+    /// <summary>
+    /// The state keepalived last entered, from its own log ("(VI_1) Entering MASTER STATE"); null
+    /// before the first. Not from the notify log: keepalived forks one notify script per transition,
+    /// and two transitions within a millisecond were seen appended in the wrong order.
+    /// </summary>
+    public string? State
+    {
+        get
+        {
+            string? state = null;
+            try
+            {
+                foreach (var line in File.ReadLines(_parent.LogPath))
+                {
+                    var at = line.IndexOf(") Entering ", StringComparison.Ordinal);
+                    if (at < 0 || !line.EndsWith(" STATE", StringComparison.Ordinal) && !line.Contains(" STATE (", StringComparison.Ordinal)) continue;
+                    state = line[(at + ") Entering ".Length)..].Split(' ')[0];
+                }
+            }
+            catch (IOException) { }
+            return state;
+        }
+    }
 
     /// <summary>A clean stop: SIGTERM to the parent; true when it exited within <paramref name="timeout"/>.</summary>
     public async Task<bool> TerminateAsync(TimeSpan timeout)

@@ -153,7 +153,9 @@ public sealed class NetnsTopology : IAsyncDisposable
     public async Task<PacketCapture> StartCaptureAsync(string? name = null, string? filter = null)
     {
         var file = FilePath($"{name ?? "capture" + Interlocked.Increment(ref _captures)}.pcap");
-        return await PacketCapture.StartAsync(SwitchNamespace, Bridge, file, filter, TimeSpan.FromSeconds(30));
+        var capture = await PacketCapture.StartAsync(SwitchNamespace, Bridge, file, filter, TimeSpan.FromSeconds(30));
+        _processes.Add(capture.Process);
+        return capture;
     }
 
     /// <summary>The node's IPv4 addresses on its interface, as <c>ip -4 -o addr</c> lists them.</summary>

@@ -65,8 +65,8 @@ public sealed class PacketCapture : IAsyncDisposable
         return r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _tcpdump.DisposeAsync();
-    }
+    /// <summary>The tcpdump process, for the topology to stop if the capture's owner does not.</summary>
+    internal ChildProcess Process => _tcpdump;
+
+    public ValueTask DisposeAsync() => _tcpdump.DisposeAsync();
 }
