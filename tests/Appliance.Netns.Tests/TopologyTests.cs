@@ -11,7 +11,11 @@ public sealed class TopologyTests
     static Task<HashSet<string>> NamespacesAsync()
         => Task.FromResult<HashSet<string>>([.. Directory.Exists("/run/netns") ? Directory.GetFiles("/run/netns").Select(Path.GetFileName).OfType<string>() : []]);
 
-    static async Task<string> HostLinksAsync() => (await Command.RunAsync("ip", ["-o", "link", "show"])).Check().Output;
+    /// <summary>The host namespace's links, addresses and routes: the harness must never change them.</summary>
+    static async Task<string> HostLinksAsync()
+        => (await Command.RunAsync("ip", ["-o", "link", "show"])).Check().Output
+            + (await Command.RunAsync("ip", ["-o", "addr", "show"])).Check().Output
+            + (await Command.RunAsync("ip", ["route", "show", "table", "all"])).Check().Output;
 
     [Fact]
     public async Task Creates_a_namespace_per_node_and_a_switch_and_removes_them_all()
@@ -32,7 +36,7 @@ public sealed class TopologyTests
             // The bridge holds one port per node, in the switch namespace only.
             var ports = (await Command.RunAsync("ip", ["-n", t.SwitchNamespace, "-o", "link", "show", "master", NetnsTopology.Bridge])).Check().Output;
             Assert.Equal(3, ports.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
-            // Nothing of it on the host: its links are unchanged.
+            // Nothing of it on the host: its links, addresses and routes are unchanged.
             Assert.Equal(hostLinksBefore, await HostLinksAsync());
             t.Start("lb1", "sleeper", "sleep", ["600"]);
         }
