@@ -11,6 +11,7 @@ packages=(
   clang zlib1g-dev binutils   # the Native AOT toolchain
   util-linux           # setpriv: PostgreSQL runs as the postgres user when the agent is root
   iproute2 nftables    # namespaces and partitions in the lab
+  keepalived tcpdump iputils-ping   # the reference VRRP speaker, packet captures and ping in the namespace tests
   procps curl ca-certificates
   libfuse3-dev fuse3 pkg-config gcc   # the FUSE watchdog emulator the watchdog device tests compile and mount
 )

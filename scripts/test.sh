@@ -13,6 +13,7 @@ projects=(
   tests/Appliance.Cli.Tests
   tests/Appliance.Balancer.Tests
   tests/Appliance.Cluster.Tests
+  tests/Appliance.Netns.Tests
 )
 passed=0 failed=0 skipped=0 status=0
 results=$(mktemp -d)

@@ -1,4 +1,5 @@
 using Appliance.Bench;
+using Appliance.Bench.Vip;
 using Appliance.Lab;
 
 // appliance-bench: measurements recorded in bench/README.md.
@@ -12,7 +13,10 @@ switch (command)
         return await FailoverBench.RunAsync(runs, args.Contains("--sync"), Repo.Root(), Console.Out, stop.Token);
     case "switchover":
         return await SwitchoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
+    case "vip":
+        // The reference only, until appliance-balancer joins as a second IVipSpeaker.
+        return await VipTakeoverBench.RunAsync([new KeepalivedSpeaker { Name = await KeepalivedSpeaker.VersionAsync() }], runs, Console.Out, stop.Token);
     default:
-        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N]");
+        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces)");
         return 2;
 }

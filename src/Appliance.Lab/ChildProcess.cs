@@ -10,10 +10,11 @@ namespace Appliance.Lab;
 public sealed class ChildProcess : IAsyncDisposable
 {
     readonly Process _process;
+    bool _disposed;
     public string Name { get; }
     public string LogPath { get; }
     public int Pid => _process.Id;
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _disposed || _process.HasExited;
 
     ChildProcess(string name, Process p, string log)
     {
@@ -41,7 +42,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Sends <paramref name="signal"/> (SIGTERM, SIGKILL, SIGSTOP, SIGCONT...) to this process.</summary>
     public void Signal(int signal)
     {
-        if (!_process.HasExited) _ = LibC.kill(_process.Id, signal);
+        if (!HasExited) _ = LibC.kill(_process.Id, signal);
     }
 
     /// <summary>Waits until it exits; false when <paramref name="timeout"/> passes first.</summary>
@@ -77,9 +78,12 @@ public sealed class ChildProcess : IAsyncDisposable
         try { return string.Join('\n', File.ReadLines(LogPath).TakeLast(lines)); } catch (IOException) { return ""; }
     }
 
+    /// <summary>Stops the process and releases it; a second call does nothing (an owner and the topology may both dispose it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
         await StopAsync(TimeSpan.FromSeconds(20));
+        _disposed = true;
         _process.Dispose();
     }
 }
