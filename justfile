@@ -43,6 +43,6 @@ bench-failover-sync runs="5": publish
 bench-switchover runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- switchover --runs {{runs}}
 
-# VIP takeover time seen from a client namespace, keepalived v2/v3, SIGKILL/SIGTERM (needs root; bench/README.md).
-bench-vip runs="5": build
+# VIP takeover time seen from a client namespace, appliance-balancer and keepalived, v2/v3, SIGKILL/SIGTERM (needs root; bench/README.md).
+bench-vip runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- vip --runs {{runs}}

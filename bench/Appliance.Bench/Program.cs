@@ -14,8 +14,10 @@ switch (command)
     case "switchover":
         return await SwitchoverBench.RunAsync(runs, Repo.Root(), Console.Out, stop.Token);
     case "vip":
-        // The reference only, until appliance-balancer joins as a second IVipSpeaker.
-        return await VipTakeoverBench.RunAsync([new KeepalivedSpeaker { Name = await KeepalivedSpeaker.VersionAsync() }], runs, Console.Out, stop.Token);
+        // Ours and the reference, measured the same way in one run.
+        return await VipTakeoverBench.RunAsync(
+            [new BalancerSpeaker { Name = await BalancerSpeaker.VersionAsync() }, new KeepalivedSpeaker { Name = await KeepalivedSpeaker.VersionAsync() }],
+            runs, Console.Out, stop.Token);
     default:
         await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces)");
         return 2;

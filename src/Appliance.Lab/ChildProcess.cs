@@ -15,6 +15,8 @@ public sealed class ChildProcess : IAsyncDisposable
     public string LogPath { get; }
     public int Pid => _process.Id;
     public bool HasExited => _disposed || _process.HasExited;
+    /// <summary>The exit code once it exited; null while it runs or after dispose.</summary>
+    public int? ExitCode => !_disposed && _process.HasExited ? _process.ExitCode : null;
 
     ChildProcess(string name, Process p, string log)
     {

@@ -1,135 +1,117 @@
+using System.Globalization;
+using Appliance.Lab.Balancer;
+using Appliance.Lab.Netns;
 using Appliance.TestKit;
 
 namespace Appliance.Balancer.Tests;
 
 /// <summary>
-/// The speaker over real sockets: two published balancers in two namespaces joined by a veth pair,
-/// written like an operator's runbook with generous deadlines. Needs root and <c>ip netns</c>.
+/// Two published balancers (lb1, lb2) and a client in the Lab harness's topology, written like an
+/// operator's runbook with generous deadlines. Needs root.
 /// </summary>
-public sealed class SpeakerNamespaceTests : IDisposable
+[Collection("netns")]
+public sealed class SpeakerNamespaceTests
 {
-    readonly TempDir _dir = new("appl-speaker");
-    public void Dispose() => _dir.Dispose();
-
-    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-
-    string Config(string name, string ifname, int priority, int version, string vip, string password = "spk1234", string extra = "")
-    {
-        var path = _dir.Sub(name + ".toml");
-        File.WriteAllText(path, $"""
-            [[vrrp]]
-            name = "VI_1"
-            interface = "{ifname}"
-            virtual_router_id = 51
-            priority = {priority}
-            version = {version}
-            advert_int = {(version == 3 ? "0.1" : "1")}
-            {(version == 2 ? $"auth_pass = \"{password}\"" : "")}
-            virtual_ipaddress = ["{vip}/24"]
-            garp_master_delay = 1
-            {extra}
-            """);
-        return path;
-    }
+    static readonly TimeSpan Deadline = VipLab.Deadline;
 
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
     public async Task One_master_holds_the_vip_and_hands_it_over_on_kill_and_on_clean_stop(int version)
     {
-        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
-        using var lab = await VethNamespaces.CreateAsync();
-        var vip = $"10.231.{lab.Subnet}.100";
-        var configA = Config("a", lab.IfA, 100, version, vip);
-        var configB = Config("b", lab.IfB, 90, version, vip);
-        async Task<bool> Holds(string ns, string ifname) => (await lab.AddressesAsync(ns, ifname)).Contains($"{vip}/24");
-        Task<bool> AHolds() => Holds(lab.NsA, lab.IfA);
-        Task<bool> BHolds() => Holds(lab.NsB, lab.IfB);
+        await using var lab = await VipLab.CreateAsync();
+        var capture = await lab.Topology.StartCaptureAsync("vrrp", "vrrp");
+        var a = lab.StartOurs("lb1", VipLab.Ours(version, 100));
+        var b = lab.StartOurs("lb2", VipLab.Ours(version, 90));
+        BalancerProcess? secondA = null;
+        string Logs() => $"--- lb1 ---\n{a.LogTail()}\n{secondA?.LogTail()}\n--- lb2 ---\n{b.LogTail()}";
 
-        var a = BalancerProcess.Start(lab.NsA, configA);
-        using var b = BalancerProcess.Start(lab.NsB, configB);
-        var secondA = (BalancerProcess?)null;
-        try
+        await VipLab.WithLogsAsync(Logs, async () =>
         {
-            // a (priority 100) is master and holds the VIP; b (90) does not.
-            await Wait.UntilAsync("a holds the VIP and b does not", async () => await AHolds() && !await BHolds(), Deadline);
-            for (var i = 0; i < 10; i++)
-            {
-                Assert.False(await AHolds() && await BHolds(), "both nodes hold the VIP while they can hear each other");
-                await Task.Delay(100);
-            }
+            // lb1 (priority 100) is master and holds the VIP, lb2 (90) does not; the client reaches lb1.
+            await Wait.UntilAsync("lb1 holds the VIP and lb2 does not", async () => await lab.HoldsVipAsync("lb1") && !await lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.UntilClientReachesAsync("lb1");
+            await lab.NeverBothHoldAsync();
 
-            // SIGKILL of the master: no goodbye; b takes over after the master-down interval.
-            a.Kill();
-            await a.WaitForExitAsync(Deadline);
-            await Wait.UntilAsync("b holds the VIP after a was killed", BHolds, Deadline);
+            // SIGKILL of the master: no goodbye; lb2 takes over after the master-down interval and the client follows.
+            await a.KillAsync();
+            await Wait.UntilAsync("lb2 holds the VIP after lb1 was killed", () => lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.UntilClientReachesAsync("lb2");
 
-            // a comes back: it removes the VIP its killed predecessor left, then preempts b.
-            secondA = BalancerProcess.Start(lab.NsA, configA);
-            await Wait.UntilAsync("the restarted a holds the VIP and b gave it up", async () => await AHolds() && !await BHolds(), Deadline);
+            // lb1 comes back: it removes the VIP its killed predecessor left, then preempts lb2.
+            secondA = lab.StartOurs("lb1", VipLab.Ours(version, 100), "balancer-lb1-again");
+            await Wait.UntilAsync("the restarted lb1 holds the VIP and lb2 gave it up", async () => await lab.HoldsVipAsync("lb1") && !await lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.UntilClientReachesAsync("lb1");
 
-            // A clean stop: priority 0 goodbye, a's VIP removed, b takes over.
-            await secondA.TerminateAsync();
-            Assert.True(await secondA.WaitForExitAsync(Deadline), "a did not exit after SIGTERM");
+            // A clean stop: priority-0 goodbye, lb1's VIP removed, lb2 takes over and the client follows.
+            Assert.True(await secondA.TerminateAsync(Deadline), "lb1 did not exit after SIGTERM");
             Assert.Equal(0, secondA.ExitCode);
-            Assert.False(await AHolds(), "a still holds the VIP after a clean stop");
-            await Wait.UntilAsync("b holds the VIP after a's clean stop", BHolds, Deadline);
+            Assert.False(await lab.HoldsVipAsync("lb1"), "lb1 still holds the VIP after a clean stop");
+            await Wait.UntilAsync("lb2 holds the VIP after lb1's clean stop", () => lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.UntilClientReachesAsync("lb2");
+            await AssertSkewTakeoverAsync(capture.PcapPath, version);
 
-            await b.TerminateAsync();
-            Assert.True(await b.WaitForExitAsync(Deadline), "b did not exit after SIGTERM");
+            Assert.True(await b.TerminateAsync(Deadline), "lb2 did not exit after SIGTERM");
             Assert.Equal(0, b.ExitCode);
-            Assert.False(await BHolds(), "b still holds the VIP after a clean stop");
-        }
-        catch (Exception e)
-        {
-            // The speakers' logs say what happened; keep them with the failure.
-            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}{secondA?.Output}\n--- b ---\n{b.Output}", e);
-        }
-        finally
-        {
-            a.Dispose();
-            secondA?.Dispose();
-        }
+            Assert.False(await lab.HoldsVipAsync("lb2"), "lb2 still holds the VIP after a clean stop");
+        });
     }
+
+    /// <summary>
+    /// The order of events on the wire after the clean stop: lb1's priority-0 advert is its last, and
+    /// lb2's first advert as master follows before lb2's master-down timer could have fired (that timer
+    /// runs at least 2 intervals + skew from the goodbye, since lb1's last regular advert came at most
+    /// one interval before it): the takeover came from the skew timer the goodbye set.
+    /// </summary>
+    static async Task AssertSkewTakeoverAsync(string pcap, int version)
+    {
+        IReadOnlyList<string> frames = [];
+        await Wait.UntilAsync("lb1's priority-0 advert and then lb2's adverts are captured", async () =>
+        {
+            frames = await PacketCapture.ReadAsync(pcap, "vrrp");
+            var bye = LastIndex(frames, f => f.Contains("10.231.0.11 > 224.0.0.18", StringComparison.Ordinal) && f.Contains("prio 0,", StringComparison.Ordinal));
+            return bye >= 0 && frames.Skip(bye + 1).Any(f => f.Contains("10.231.0.12 > 224.0.0.18", StringComparison.Ordinal));
+        }, Deadline);
+        var goodbye = LastIndex(frames, f => f.Contains("10.231.0.11 > 224.0.0.18", StringComparison.Ordinal) && f.Contains("prio 0,", StringComparison.Ordinal));
+        var after = frames.Skip(goodbye + 1).ToList();
+        Assert.DoesNotContain(after, f => f.Contains("10.231.0.11 >", StringComparison.Ordinal));
+        var first = after.First(f => f.Contains("10.231.0.12 > 224.0.0.18", StringComparison.Ordinal));
+        Assert.Contains("prio 90,", first, StringComparison.Ordinal);
+        var interval = version == 3 ? 0.1 : 1.0;
+        var skew = (256 - 90) / 256.0 * interval;
+        var gap = Time(first) - Time(frames[goodbye]);
+        Assert.True(gap < 2 * interval + skew, $"lb2's first advert came {gap:0.000} s after the goodbye: its master-down timer, not the skew timer, made it master\n{string.Join('\n', frames.TakeLast(10))}");
+    }
+
+    static int LastIndex(IReadOnlyList<string> frames, Func<string, bool> match)
+    {
+        for (var i = frames.Count - 1; i >= 0; i--) if (match(frames[i])) return i;
+        return -1;
+    }
+
+    static double Time(string frame) => double.Parse(frame.Split(' ')[0], CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Wrong_password_adverts_are_counted_and_ignored()
     {
-        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
-        using var lab = await VethNamespaces.CreateAsync();
-        var vip = $"10.231.{lab.Subnet}.100";
-        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 2, vip, "right"));
-        using var b = BalancerProcess.Start(lab.NsB, Config("b", lab.IfB, 90, 2, vip, "wrong"));
-        try
+        await using var lab = await VipLab.CreateAsync();
+        var a = lab.StartOurs("lb1", VipLab.Ours(2, 100) with { AuthPass = "right" });
+        var b = lab.StartOurs("lb2", VipLab.Ours(2, 90) with { AuthPass = "wrong" });
+        await VipLab.WithLogsAsync(() => $"--- lb1 ---\n{a.LogTail()}\n--- lb2 ---\n{b.LogTail()}", async () =>
         {
             // Neither hears the other: both become master (a misconfiguration keepalived shows the same way),
             // and each counts the other's adverts as AuthMismatch drops in /metrics.
-            await Wait.UntilAsync("b counts a's adverts as AuthMismatch drops and holds the VIP anyway", async () =>
-                await DropsAsync(lab.NsB, "AuthMismatch") >= 2
-                && (await lab.AddressesAsync(lab.NsB, lab.IfB)).Contains($"{vip}/24"), Deadline);
-            Assert.True(await DropsAsync(lab.NsA, "AuthMismatch") >= 1, "a counted no AuthMismatch drop");
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
-        }
-    }
-
-    /// <summary>appliance_vrrp_drops_total{reason} from the balancer's /metrics inside the namespace.</summary>
-    static async Task<double> DropsAsync(string ns, string reason)
-    {
-        var r = await Cli.RunAsync("ip", ["netns", "exec", ns, "curl", "-sf", "http://127.0.0.1:8009/metrics"]);
-        var line = r.Output.Split('\n').FirstOrDefault(l => l.StartsWith("appliance_vrrp_drops_total{", StringComparison.Ordinal) && l.Contains($"reason=\"{reason}\"", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            await Wait.UntilAsync("lb2 counts lb1's adverts as AuthMismatch drops and holds the VIP anyway", async () =>
+                await b.DropsAsync("AuthMismatch") >= 2 && await lab.HoldsVipAsync("lb2"), Deadline);
+            Assert.True(await a.DropsAsync("AuthMismatch") >= 1, "lb1 counted no AuthMismatch drop");
+        });
     }
 
     [Fact]
     public async Task A_failing_track_script_hands_the_vip_over()
     {
-        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
-        using var lab = await VethNamespaces.CreateAsync();
-        var vip = $"10.231.{lab.Subnet}.100";
-        var healthy = _dir.Sub("proxy-healthy");
+        await using var lab = await VipLab.CreateAsync();
+        var healthy = lab.Topology.FilePath("proxy-healthy");
         File.WriteAllText(healthy, "");
         // The seed's chk_haproxy: weight -30 takes a priority-100 master below a priority-90 backup.
         var track = $"""
@@ -140,119 +122,72 @@ public sealed class SpeakerNamespaceTests : IDisposable
             timeout = 1
             weight = -30
             """;
-        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip, extra: track));
-        using var b = BalancerProcess.Start(lab.NsB, Config("b", lab.IfB, 90, 3, vip));
-        async Task<bool> Holds(string ns, string ifname) => (await lab.AddressesAsync(ns, ifname)).Contains($"{vip}/24");
-        try
+        var a = lab.StartOurs("lb1", VipLab.Ours(3, 100) with { Extra = track });
+        var b = lab.StartOurs("lb2", VipLab.Ours(3, 90));
+        await VipLab.WithLogsAsync(() => $"--- lb1 ---\n{a.LogTail()}\n--- lb2 ---\n{b.LogTail()}", async () =>
         {
-            await Wait.UntilAsync("a (check passing) holds the VIP and b does not",
-                async () => await Holds(lab.NsA, lab.IfA) && !await Holds(lab.NsB, lab.IfB), Deadline);
+            await Wait.UntilAsync("lb1 (check passing) holds the VIP and lb2 does not",
+                async () => await lab.HoldsVipAsync("lb1") && !await lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.UntilClientReachesAsync("lb1");
             File.Delete(healthy);
-            await Wait.UntilAsync("b holds the VIP and a gave it up after a's check failed",
-                async () => await Holds(lab.NsB, lab.IfB) && !await Holds(lab.NsA, lab.IfA), Deadline);
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
-        }
+            await Wait.UntilAsync("lb2 holds the VIP and lb1 gave it up after lb1's check failed",
+                async () => await lab.HoldsVipAsync("lb2") && !await lab.HoldsVipAsync("lb1"), Deadline);
+            await lab.UntilClientReachesAsync("lb2");
+        });
     }
 
     [Fact]
     public async Task Unicast_peers_work_with_multicast_blocked()
     {
-        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
-        using var lab = await VethNamespaces.CreateAsync();
-        var vip = $"10.231.{lab.Subnet}.100";
-        // Inside the namespaces only: drop every datagram to 224.0.0.18 on the way in and out.
-        foreach (var ns in new[] { lab.NsA, lab.NsB })
+        await using var lab = await VipLab.CreateAsync();
+        // Inside the balancers' namespaces only: every IPv4 multicast packet dropped on the way in and out.
+        await lab.Topology.BlockMulticastAsync("lb1");
+        await lab.Topology.BlockMulticastAsync("lb2");
+        var a = lab.StartOurs("lb1", VipLab.Ours(3, 100) with { UnicastPeers = [SeedTopology.Lb2.Address] });
+        var b = lab.StartOurs("lb2", VipLab.Ours(3, 90) with { UnicastPeers = [SeedTopology.Lb1.Address] });
+        await VipLab.WithLogsAsync(() => $"--- lb1 ---\n{a.LogTail()}\n--- lb2 ---\n{b.LogTail()}", async () =>
         {
-            foreach (var rule in new[]
-            {
-                "add table ip aplspk",
-                "add chain ip aplspk in { type filter hook input priority 0 ; }",
-                "add chain ip aplspk out { type filter hook output priority 0 ; }",
-                "add rule ip aplspk in ip daddr 224.0.0.18 drop",
-                "add rule ip aplspk out ip daddr 224.0.0.18 drop",
-            })
-            {
-                var r = await Cli.RunAsync("ip", ["netns", "exec", ns, "nft", .. rule.Split(' ')]);
-                Assert.True(r.ExitCode == 0, $"nft {rule}: {r.Errors}");
-            }
-        }
-        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip, extra: $"unicast_peers = [\"{lab.AddressB}\"]"));
-        using var b = BalancerProcess.Start(lab.NsB, Config("b", lab.IfB, 90, 3, vip, extra: $"unicast_peers = [\"{lab.AddressA}\"]"));
-        async Task<bool> Holds(string ns, string ifname) => (await lab.AddressesAsync(ns, ifname)).Contains($"{vip}/24");
-        try
-        {
-            await Wait.UntilAsync("a holds the VIP and b does not", async () => await Holds(lab.NsA, lab.IfA) && !await Holds(lab.NsB, lab.IfB), Deadline);
-            for (var i = 0; i < 10; i++)
-            {
-                Assert.False(await Holds(lab.NsA, lab.IfA) && await Holds(lab.NsB, lab.IfB), "both nodes hold the VIP: unicast adverts do not arrive");
-                await Task.Delay(100);
-            }
-            a.Kill();
-            await Wait.UntilAsync("b holds the VIP after a was killed", () => Holds(lab.NsB, lab.IfB), Deadline);
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}\n--- b ---\n{b.Output}", e);
-        }
+            await Wait.UntilAsync("lb1 holds the VIP and lb2 does not", async () => await lab.HoldsVipAsync("lb1") && !await lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.NeverBothHoldAsync();
+            await a.KillAsync();
+            await Wait.UntilAsync("lb2 holds the VIP after lb1 was killed", () => lab.HoldsVipAsync("lb2"), Deadline);
+            await lab.UntilClientReachesAsync("lb2");
+        });
     }
 
     [Fact]
     public async Task Gratuitous_arps_are_seen_on_the_wire_when_a_node_becomes_master()
     {
-        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
-        using var lab = await VethNamespaces.CreateAsync();
-        var vip = $"10.231.{lab.Subnet}.100";
-        // Capture in b's namespace what arrives over the veth: 5 ARP frames are the first burst (garp_master_repeat).
-        var psi = new System.Diagnostics.ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "netns", "exec", lab.NsB, "tcpdump", "-l", "-n", "-e", "-c", "5", "-i", lab.IfB, "arp" }) psi.ArgumentList.Add(arg);
-        using var tcpdump = System.Diagnostics.Process.Start(psi)!;
-        var captured = tcpdump.StandardOutput.ReadToEndAsync();
-        var listening = tcpdump.StandardError.ReadLineAsync(); // "listening on ...": the capture is armed
-        try
+        await using var lab = await VipLab.CreateAsync();
+        var capture = await lab.Topology.StartCaptureAsync("arp", "arp");
+        var a = lab.StartOurs("lb1", VipLab.Ours(3, 100));
+        await VipLab.WithLogsAsync(() => a.LogTail(), async () =>
         {
-            await listening.WaitAsync(Deadline);
-            using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip));
-            var lines = (await captured.WaitAsync(Deadline)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(5, lines.Length);
-            // ip netns exec remounts /sys for the namespace: a's interface is not in the host's.
-            var mac = (await Cli.RunAsync("ip", ["netns", "exec", lab.NsA, "cat", $"/sys/class/net/{lab.IfA}/address"])).Output.Trim();
-            // keepalived's form: from our MAC to broadcast, "who-has VIP (ff:ff:ff:ff:ff:ff) tell VIP".
-            Assert.All(lines, l =>
+            // The first burst is 5 frames (garp_master_repeat), in keepalived's form: from lb1's MAC to
+            // broadcast, "who-has VIP (ff:ff:ff:ff:ff:ff) tell VIP".
+            IReadOnlyList<string> frames = [];
+            await Wait.UntilAsync("5 ARP frames captured", async () => (frames = await PacketCapture.ReadAsync(capture.PcapPath)).Count >= 5, Deadline);
+            Assert.All(frames.Take(5), f =>
             {
-                Assert.Contains($"{mac} > ff:ff:ff:ff:ff:ff", l, StringComparison.Ordinal);
-                Assert.Contains($"Request who-has {vip} (ff:ff:ff:ff:ff:ff) tell {vip}", l, StringComparison.Ordinal);
+                Assert.Contains($"{SeedTopology.Lb1.MacText} > ff:ff:ff:ff:ff:ff", f, StringComparison.Ordinal);
+                Assert.Contains($"Request who-has {SeedTopology.Vip} (ff:ff:ff:ff:ff:ff) tell {SeedTopology.Vip}", f, StringComparison.Ordinal);
             });
-        }
-        finally
-        {
-            if (!tcpdump.HasExited) tcpdump.Kill();
-        }
+        });
     }
 
     [Fact]
     public async Task Link_down_on_the_instance_interface_is_a_fault_that_gives_up_the_vip()
     {
-        Assert.True(Environment.UserName == "root", "needs root: network namespaces, raw sockets, rtnetlink");
-        using var lab = await VethNamespaces.CreateAsync();
-        var vip = $"10.231.{lab.Subnet}.100";
-        using var a = BalancerProcess.Start(lab.NsA, Config("a", lab.IfA, 100, 3, vip));
-        async Task<bool> AHolds() => (await lab.AddressesAsync(lab.NsA, lab.IfA)).Contains($"{vip}/24");
-        async Task<string> AStatus() => (await Cli.RunAsync("ip", ["netns", "exec", lab.NsA, "curl", "-sf", "http://127.0.0.1:8009/status"])).Output;
-        try
+        await using var lab = await VipLab.CreateAsync();
+        var a = lab.StartOurs("lb1", VipLab.Ours(3, 100));
+        await VipLab.WithLogsAsync(() => a.LogTail(), async () =>
         {
-            await Wait.UntilAsync("a holds the VIP", AHolds, Deadline);
-            await Cli.RunAsync("ip", ["-n", lab.NsA, "link", "set", lab.IfA, "down"]);
-            await Wait.UntilAsync("a is in FAULT and gave up the VIP",
-                async () => (await AStatus()).Contains("\"state\":\"FAULT\"", StringComparison.Ordinal) && !await AHolds(), Deadline);
-            await Cli.RunAsync("ip", ["-n", lab.NsA, "link", "set", lab.IfA, "up"]);
-            await Wait.UntilAsync("a is master again with the VIP", AHolds, Deadline);
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"{e.Message}\n--- a ---\n{a.Output}", e);
-        }
+            await Wait.UntilAsync("lb1 holds the VIP", () => lab.HoldsVipAsync("lb1"), Deadline);
+            (await lab.Topology.ExecAsync("lb1", "ip", "link", "set", NodeSpec.Interface, "down")).Check();
+            await Wait.UntilAsync("lb1 is in FAULT and gave up the VIP", async () =>
+                (await a.GetAsync("/status") ?? "").Contains("\"state\":\"FAULT\"", StringComparison.Ordinal) && !await lab.HoldsVipAsync("lb1"), Deadline);
+            (await lab.Topology.ExecAsync("lb1", "ip", "link", "set", NodeSpec.Interface, "up")).Check();
+            await Wait.UntilAsync("lb1 is master again with the VIP", () => lab.HoldsVipAsync("lb1"), Deadline);
+        });
     }
 }

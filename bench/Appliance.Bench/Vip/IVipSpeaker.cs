@@ -4,7 +4,7 @@ namespace Appliance.Bench.Vip;
 
 /// <summary>
 /// A VRRP implementation the VIP benchmark can run on the balancer nodes of a topology: keepalived
-/// today (<see cref="KeepalivedSpeaker"/>), <c>appliance-balancer</c> next, so both are measured the same way.
+/// (<see cref="KeepalivedSpeaker"/>) and <c>appliance-balancer</c> (<see cref="BalancerSpeaker"/>), so both are measured the same way.
 /// </summary>
 public interface IVipSpeaker
 {
