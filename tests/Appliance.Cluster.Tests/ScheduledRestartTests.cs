@@ -73,19 +73,22 @@ public sealed class ScheduledRestartTests
         Assert.True(await c.ScalarAsync<bool>(replica.Name, "SELECT pg_is_in_recovery()"), $"{replica.Name} came back as a replica");
 
         // One scheduled, then cancelled; the leader's through the real patronictl, due after the cancelled one.
-        var cancelAt = Ahead(12);
+        var cancelAt = Ahead(15);
         Assert.Equal((202, "Restart scheduled"), await SendAsync(cancelled, HttpMethod.Post, "/restart", $$"""{"schedule":"{{Iso(cancelAt)}}"}"""));
-        var leaderAt = cancelAt.AddSeconds(4);
+        var leaderAt = cancelAt.AddSeconds(10);
         var patronictl = c.WritePatronictlConfig();
         var env = new Dictionary<string, string?> { ["HOME"] = c.Options.Root };
         var r = await Cli.RunAsync("patronictl", ["-c", patronictl, "restart", c.Options.Scope, leader.Name, "--scheduled", Iso(leaderAt), "--force"], env);
         Assert.True(r.ExitCode == 0, $"patronictl restart failed: {r.Output}\n{r.Errors}");
         Assert.Contains($"Success: restart scheduled on member {leader.Name}", r.Output, StringComparison.Ordinal);
 
-        var list = await Cli.RunAsync("patronictl", ["-c", patronictl, "list"], env);
-        Assert.True(list.ExitCode == 0, $"patronictl list failed: {list.Output}\n{list.Errors}");
-        Assert.Contains("Scheduled restart", list.Output, StringComparison.Ordinal);
-        Assert.Contains(Iso(leaderAt), list.Output, StringComparison.Ordinal);
+        // The member key carries it from the node's next cycle on: wait for patronictl to show it.
+        await Wait.UntilAsync("patronictl list shows the leader's scheduled restart", async () =>
+        {
+            var list = await Cli.RunAsync("patronictl", ["-c", patronictl, "list"], env);
+            Assert.True(list.ExitCode == 0, $"patronictl list failed: {list.Output}\n{list.Errors}");
+            return list.Output.Contains("Scheduled restart", StringComparison.Ordinal) && list.Output.Contains(Iso(leaderAt), StringComparison.Ordinal);
+        }, Deadline);
 
         Assert.Equal((200, "scheduled restart deleted"), await SendAsync(cancelled, HttpMethod.Delete, "/restart"));
         Assert.Null(await ScheduledAsync(c, cancelled));
