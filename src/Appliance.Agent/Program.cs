@@ -15,32 +15,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // appliance-agent: the composition root of the database-node agent. Everything else is a library.
-var cli = CommandLine.Parse("appliance-agent", args);
-if (cli.Error is { } usage)
-{
-    await Console.Error.WriteLineAsync(usage);
-    return 2;
-}
-if (cli.Command == "version")
-{
-    Console.WriteLine($"appliance-agent {MemberPublisher.Version}");
-    return 0;
-}
-
-var files = ConfigLoader.Resolve(cli.ConfigPath, Environment.GetEnvironmentVariable("APPLIANCE_CONFIG"));
-var loaded = ConfigLoader.Load(files);
-if (!loaded.IsValid)
-{
-    foreach (var e in loaded.Errors) await Console.Error.WriteLineAsync(e.ToString());
-    await Console.Error.WriteLineAsync($"{loaded.Errors.Count} configuration error(s); nothing was started.");
-    return 2;
-}
-var config = loaded.Config!;
-if (cli.Command == "check-config")
-{
-    Console.Write(ConfigPrinter.Render(config));
-    return 0;
-}
+var (config, exitCode) = await DaemonStart.PrepareAsync("appliance-agent", MemberPublisher.Version, ConfigRole.Agent, args, Console.Out, Console.Error);
+if (config is null) return exitCode;
 
 var time = TimeProvider.System;
 var builder = WebApplication.CreateSlimBuilder();

@@ -15,32 +15,8 @@ using Microsoft.Extensions.Logging;
 // and plugs its health in as an ITrackedCondition.
 const string Version = "0.2.0";
 
-var cli = CommandLine.Parse("appliance-balancer", args);
-if (cli.Error is { } usage)
-{
-    await Console.Error.WriteLineAsync(usage);
-    return 2;
-}
-if (cli.Command == "version")
-{
-    Console.WriteLine($"appliance-balancer {Version}");
-    return 0;
-}
-
-var files = ConfigLoader.Resolve(cli.ConfigPath, Environment.GetEnvironmentVariable(ConfigLoader.EnvironmentVariable));
-var loaded = ConfigLoader.Load(files, ConfigRole.Balancer);
-if (!loaded.IsValid)
-{
-    foreach (var e in loaded.Errors) await Console.Error.WriteLineAsync(e.ToString());
-    await Console.Error.WriteLineAsync($"{loaded.Errors.Count} configuration error(s); nothing was started.");
-    return 2;
-}
-var config = loaded.Config;
-if (cli.Command == "check-config")
-{
-    Console.Write(ConfigPrinter.Render(config));
-    return 0;
-}
+var (config, exitCode) = await DaemonStart.PrepareAsync("appliance-balancer", Version, ConfigRole.Balancer, args, Console.Out, Console.Error);
+if (config is null) return exitCode;
 
 var time = TimeProvider.System;
 var builder = WebApplication.CreateSlimBuilder();
