@@ -31,8 +31,6 @@ public sealed record PostgresState
     /// settings aside as Patroni does), in name order; empty when none or not accepting.
     /// </summary>
     public ImmutableArray<PendingSetting> PendingRestartSettings { get; init; } = [];
-    /// <summary>The names of <see cref="PendingRestartSettings"/>.</summary>
-    public IEnumerable<string> PendingRestartParameters => PendingRestartSettings.Select(p => p.Name);
     /// <summary>A restart is needed to apply the configuration (Patroni's <c>pending_restart</c>).</summary>
     public bool PendingRestart => !PendingRestartSettings.IsDefaultOrEmpty;
     /// <summary>The host:port this standby streams from (its primary_conninfo), when it is a standby.</summary>
