@@ -12,6 +12,7 @@ projects=(
   tests/Appliance.Agent.Tests
   tests/Appliance.Cli.Tests
   tests/Appliance.Balancer.Tests
+  tests/Appliance.Proxy.Tests
   tests/Appliance.Cluster.Tests
   tests/Appliance.Netns.Tests
 )

@@ -31,6 +31,8 @@ public sealed record ApplianceConfig
     public IReadOnlyList<VrrpInstanceSection> Vrrp { get; init; } = [];
     /// <summary><c>[balancer]</c>: the load-balancer node's own HTTP listener (see <see cref="BalancerSection"/>).</summary>
     public BalancerSection Balancer { get; init; } = new();
+    /// <summary><c>[proxy]</c>: the load-balancer node's PostgreSQL proxy (see <see cref="ProxySection"/>).</summary>
+    public ProxySection Proxy { get; init; } = new();
 }
 
 /// <summary><c>[node]</c></summary>

@@ -8,6 +8,6 @@ public enum ConfigRole
 {
     /// <summary><c>appliance-agent</c>: needs <c>node.name</c>, <c>cluster.scope</c>, <c>postgresql.data_dir</c>.</summary>
     Agent,
-    /// <summary><c>appliance-balancer</c>: needs at least one <c>[[vrrp]]</c> instance.</summary>
+    /// <summary><c>appliance-balancer</c>: needs at least one <c>[[vrrp]]</c> instance or <c>[[proxy.listener]]</c>.</summary>
     Balancer,
 }

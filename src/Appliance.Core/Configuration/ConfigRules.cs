@@ -21,7 +21,8 @@ internal static class ConfigRules
         CheckCertificatePair("etcd", config.Etcd.CertFile, config.Etcd.KeyFile, "mutual TLS needs the client certificate and its key together", tree, errors);
         CheckCertificatePair("restapi", config.Restapi.CertFile, config.Restapi.KeyFile, "HTTPS needs the server certificate and its key together", tree, errors);
         CheckWatchdogMargin(config, tree, errors);
-        VrrpRules.Check(config.Vrrp, tree, lastFile, errors, role);
+        VrrpRules.Check(config.Vrrp, config.Proxy.Listener.Count > 0, tree, lastFile, errors, role);
+        ProxyRules.Check(config.Proxy, tree, lastFile, errors);
     }
 
     /// <summary>

@@ -110,6 +110,55 @@ internal static class ConfigSchema
 
     private static readonly OptionalStringKind OptionalNotEmpty = new(ConfigChecks.NotEmpty);
 
+    private static readonly TableSpec<ProxyCheckSection> ProxyCheck = new("the health check every backend gets (HAProxy's, with its rise/fall counter)",
+        Value<ProxyCheckSection, string>("type", "http (the REST API's OPTIONS /primary, then /replica?lag=), pgsql (startup message, expect an authentication request), pgsql-login (log in, ask pg_is_in_recovery()) or tcp", new StringKind(ConfigChecks.OneOf("http", "pgsql", "pgsql-login", "tcp")), s => s.Type, (s, v) => s with { Type = v }),
+        Value<ProxyCheckSection, TimeSpan>("inter", "seconds between checks of a backend", new SecondsKind(1, 360_000), s => s.Inter, (s, v) => s with { Inter = v }),
+        Value<ProxyCheckSection, TimeSpan>("fast_inter", "seconds between checks while a pool waits for a backend (a failover in progress)", new SecondsKind(1, 360_000), s => s.FastInter, (s, v) => s with { FastInter = v }),
+        Value<ProxyCheckSection, TimeSpan>("timeout", "seconds one check may take", new SecondsKind(1, 6000), s => s.Timeout, (s, v) => s with { Timeout = v }),
+        Value<ProxyCheckSection, int>("rise", "successes in a row that bring a down backend up", new Int32Kind(1, 100), s => s.Rise, (s, v) => s with { Rise = v }),
+        Value<ProxyCheckSection, int>("fall", "failures in a row that take an up backend down", new Int32Kind(1, 100), s => s.Fall, (s, v) => s with { Fall = v }),
+        Value<ProxyCheckSection, string>("user", "the user the pgsql checks name", new StringKind(ConfigChecks.NotEmpty), s => s.User, (s, v) => s with { User = v }),
+        Value<ProxyCheckSection, string?>("password", "the password pgsql-login logs in with (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }),
+        Value<ProxyCheckSection, string>("database", "the database the pgsql checks connect to", new StringKind(ConfigChecks.NotEmpty), s => s.Database, (s, v) => s with { Database = v }));
+
+    private static readonly TableSpec<ProxyListenerSection> ProxyListener = new("an address clients connect to, and the pool behind it",
+        Value<ProxyListenerSection, string>("name", "the metrics label and log name, unique; required", new StringKind(ConfigChecks.Label), s => s.Name, (s, v) => s with { Name = v }),
+        Value<ProxyListenerSection, string>("bind", "host:port to listen on; may be a VIP this node does not hold yet; required", new StringKind(ConfigChecks.HostPort), s => s.Bind, (s, v) => s with { Bind = v }),
+        Value<ProxyListenerSection, string>("role", "primary (read-write: the leader only) or replica (read-only: healthy replicas); required", new StringKind(ConfigChecks.OneOf("primary", "replica")), s => s.Role, (s, v) => s with { Role = v }),
+        Value<ProxyListenerSection, string>("balance", "how a replica pool spreads clients: roundrobin, leastconn or source (client address hash); weights apply", new StringKind(ConfigChecks.OneOf("roundrobin", "leastconn", "source")), s => s.Balance, (s, v) => s with { Balance = v }),
+        Value<ProxyListenerSection, bool>("fallback_to_primary", "a replica pool with no healthy replica sends clients to the primary", Boolean, s => s.FallbackToPrimary, (s, v) => s with { FallbackToPrimary = v }),
+        Value<ProxyListenerSection, int>("maxconn", "sessions at once through this listener; more wait in the queue", new Int32Kind(1, 1_000_000), s => s.Maxconn, (s, v) => s with { Maxconn = v }));
+
+    private static readonly TableSpec<ProxyBackendSection> ProxyBackend = new("a PostgreSQL server, named as its member key names it",
+        Value<ProxyBackendSection, string>("name", "the member name, unique; required", new StringKind(ConfigChecks.Name), s => s.Name, (s, v) => s with { Name = v }),
+        Value<ProxyBackendSection, string?>("address", "PostgreSQL's host:port (with etcd discovery the member key's conn_url wins); required with static discovery", OptionalHostPort, s => s.Address, (s, v) => s with { Address = v }),
+        Value<ProxyBackendSection, string?>("api", "the REST API's http(s)://host:port for the http check (with etcd discovery the member key's api_url wins)", new OptionalStringKind(ConfigChecks.EndpointUrl), s => s.Api, (s, v) => s with { Api = v }),
+        Value<ProxyBackendSection, int>("weight", "0-256: the backend's share of a replica pool is its weight over the sum; 0 takes no new clients", new Int32Kind(0, 256), s => s.Weight, (s, v) => s with { Weight = v }),
+        Value<ProxyBackendSection, int>("maxconn", "sessions at once to this server; 0 = no limit", AtLeast0, s => s.Maxconn, (s, v) => s with { Maxconn = v }));
+
+    private static readonly SecondsKind Timeout = new(0, 8_640_000);
+
+    private static readonly TableSpec<ProxySection> Proxy = new("the PostgreSQL proxy (appliance-balancer; runs when a [[proxy.listener]] is configured); timeouts in seconds, 0 = none",
+        Value<ProxySection, string>("discovery", "etcd (follow the leader and member keys of [cluster] in [etcd]) or static (the [[proxy.backend]] list and its checks only)", new StringKind(ConfigChecks.OneOf("etcd", "static")), s => s.Discovery, (s, v) => s with { Discovery = v }),
+        Value<ProxySection, string>("data_path", "copy (user-space loop) or splice (zero-copy through a pipe pair)", new StringKind(ConfigChecks.OneOf("copy", "splice")), s => s.DataPath, (s, v) => s with { DataPath = v }),
+        Value<ProxySection, int>("workers", "accept loops (SO_REUSEPORT sockets) per listener; 0 = one per core", new Int32Kind(0, 1024), s => s.Workers, (s, v) => s with { Workers = v }),
+        Value<ProxySection, string>("ssl", "a client's SSLRequest or GSSENCRequest: pass (to the server: TLS end to end) or refuse (the proxy answers no)", new StringKind(ConfigChecks.OneOf("pass", "refuse")), s => s.Ssl, (s, v) => s with { Ssl = v }),
+        Value<ProxySection, TimeSpan>("queue_timeout", "how long a new connection is held while its pool has no usable server (a switchover) before it is closed", Timeout, s => s.QueueTimeout, (s, v) => s with { QueueTimeout = v }),
+        Value<ProxySection, int>("max_queue", "connections held at once per listener; beyond it new ones are closed", AtLeast0, s => s.MaxQueue, (s, v) => s with { MaxQueue = v }),
+        Value<ProxySection, TimeSpan>("connect_timeout", "how long connecting to a server may take", new SecondsKind(1, 8_640_000), s => s.ConnectTimeout, (s, v) => s with { ConnectTimeout = v }),
+        Value<ProxySection, TimeSpan>("startup_timeout", "how long a client may take to send its first packet", new SecondsKind(1, 8_640_000), s => s.StartupTimeout, (s, v) => s with { StartupTimeout = v }),
+        Value<ProxySection, TimeSpan>("client_timeout", "close a session whose client sends nothing for this long", Timeout, s => s.ClientTimeout, (s, v) => s with { ClientTimeout = v }),
+        Value<ProxySection, TimeSpan>("server_timeout", "close a session whose server sends nothing for this long", Timeout, s => s.ServerTimeout, (s, v) => s with { ServerTimeout = v }),
+        Value<ProxySection, TimeSpan>("client_fin_timeout", "after the client half-closed, how long the server may go on sending", Timeout, s => s.ClientFinTimeout, (s, v) => s with { ClientFinTimeout = v }),
+        Value<ProxySection, TimeSpan>("server_fin_timeout", "after the server half-closed, how long the client may go on sending", Timeout, s => s.ServerFinTimeout, (s, v) => s with { ServerFinTimeout = v }),
+        Value<ProxySection, TimeSpan>("idle_timeout", "close a session with no bytes either way for this long", Timeout, s => s.IdleTimeout, (s, v) => s with { IdleTimeout = v }),
+        Value<ProxySection, bool>("shutdown_sessions", "close a server's sessions at once when it leaves a pool (HAProxy's on-marked-down shutdown-sessions)", Boolean, s => s.ShutdownSessions, (s, v) => s with { ShutdownSessions = v }),
+        Value<ProxySection, long?>("maximum_replica_lag", "bytes a replica may be behind and still take read-only clients; unset = no limit", new OptionalInt64Kind(0), s => s.MaximumReplicaLag, (s, v) => s with { MaximumReplicaLag = v }),
+        Value<ProxySection, int>("track_weight", "added to every VRRP instance's priority while the proxy is unhealthy (a listener not accepting, or no primary seen); 0 = FAULT instead", new Int32Kind(-253, 0), s => s.TrackWeight, (s, v) => s with { TrackWeight = v }),
+        new TableMember<ProxySection, ProxyCheckSection>("check", ProxyCheck, s => s.Check, (s, v) => s with { Check = v }),
+        new TableArrayMember<ProxySection, ProxyListenerSection>("listener", ProxyListener, () => new(), ["name", "bind", "role"], s => s.Listener, (s, v) => s with { Listener = v }),
+        new TableArrayMember<ProxySection, ProxyBackendSection>("backend", ProxyBackend, () => new(), ["name"], s => s.Backend, (s, v) => s with { Backend = v }));
+
     private static readonly TableSpec<VrrpInstanceSection> VrrpInstance = new("a VRRP instance (keepalived's vrrp_instance): virtual addresses held by one node of a virtual router",
         Value<VrrpInstanceSection, string>("name", "the instance name, unique; notify argument and metrics label; required", new StringKind(ConfigChecks.Label), s => s.Name, (s, v) => s with { Name = v }),
         Value<VrrpInstanceSection, string>("interface", "the interface adverts go out of and the addresses are added to; required", new StringKind(ConfigChecks.InterfaceName), s => s.Interface, (s, v) => s with { Interface = v }),
@@ -148,6 +197,7 @@ internal static class ConfigSchema
         new TableMember<ApplianceConfig, MetricsSection>("metrics", Metrics, c => c.Metrics, (c, v) => c with { Metrics = v }),
         new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }),
         new TableMember<ApplianceConfig, BalancerSection>("balancer", Balancer, c => c.Balancer, (c, v) => c with { Balancer = v }),
+        new TableMember<ApplianceConfig, ProxySection>("proxy", Proxy, c => c.Proxy, (c, v) => c with { Proxy = v }),
         new TableArrayMember<ApplianceConfig, VrrpInstanceSection>("vrrp", VrrpInstance, () => new(), ["name", "interface", "virtual_router_id", "virtual_ipaddress"], c => c.Vrrp, (c, v) => c with { Vrrp = v }));
 
     /// <summary>Keys that have no usable default for <paramref name="role"/>: absent from every file, they are an error.</summary>

@@ -84,6 +84,19 @@ internal sealed class Int64Kind(long min, long max = long.MaxValue) : ValueKind<
     public override string? Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
+/// <summary>A 64-bit integer in [min, max] that may be unset (null, printed as a comment).</summary>
+internal sealed class OptionalInt64Kind(long min, long max = long.MaxValue) : ValueKind<long?>
+{
+    public override bool TryRead(TomlNode node, string path, ErrorList errors, out long? value)
+    {
+        var ok = ReadInteger(node, path, errors, min, max, out var number);
+        value = ok ? number : null;
+        return ok;
+    }
+
+    public override string? Format(long? value) => value?.ToString(CultureInfo.InvariantCulture);
+}
+
 /// <summary>true or false.</summary>
 internal sealed class BooleanKind : ValueKind<bool>
 {

@@ -9,11 +9,11 @@ internal static class VrrpRules
     /// <summary>VRRPv3's Max Adver Int is 12 bits of centiseconds.</summary>
     private const int MaxV3IntervalCs = 4095;
 
-    public static void Check(IReadOnlyList<VrrpInstanceSection> instances, TomlTableNode tree, SourceLocation lastFile, ErrorList errors, ConfigRole role)
+    public static void Check(IReadOnlyList<VrrpInstanceSection> instances, bool hasProxy, TomlTableNode tree, SourceLocation lastFile, ErrorList errors, ConfigRole role)
     {
         var tables = tree.Find("vrrp")?.Value is TomlArray array ? array.Items.OfType<TomlTableNode>().ToList() : [];
-        if (role == ConfigRole.Balancer && instances.Count == 0 && !errors.HasFailed("vrrp"))
-            errors.Add(lastFile with { Line = 0, Column = 0 }, "vrrp", "expected at least one [[vrrp]] instance: a load balancer holds its virtual addresses through VRRP");
+        if (role == ConfigRole.Balancer && instances.Count == 0 && !hasProxy && !errors.HasFailed("vrrp"))
+            errors.Add(lastFile with { Line = 0, Column = 0 }, "vrrp", "expected at least one [[vrrp]] instance or [[proxy.listener]]: a load balancer holds virtual addresses through VRRP, proxies PostgreSQL, or both");
         if (tables.Count != instances.Count)
             return;
 
