@@ -89,4 +89,18 @@ public class RoutingTableTests
         Assert.Null(r.Primary);
         Assert.Contains("db1, db2 all say primary", r.Reason, StringComparison.Ordinal);
     }
+
+    [Fact] public void A_static_backend_behind_a_role_blind_check_takes_writes_only_when_it_is_the_one_up()
+    {
+        var opts = Options with { LoneUpBackendIsPrimary = true, ReplicasFallBackToPrimary = false };
+        var lone = RoutingTable.Compute(null, Known, Checks(("db1", true, BackendRole.Unknown), ("db2", false, BackendRole.Unknown)), opts);
+        Assert.Equal("db1", lone.Primary?.Name);
+        Assert.Empty(lone.Replicas);
+
+        var two = RoutingTable.Compute(null, Known, Checks(("db1", true, BackendRole.Unknown), ("db2", true, BackendRole.Unknown)), opts);
+        Assert.Null(two.Primary);
+        Assert.Equal<string>(["db1", "db2"], [.. two.Replicas.Select(b => b.Name)]);
+
+        Assert.Null(RoutingTable.Compute(null, Known, Checks(("db1", true, BackendRole.Unknown)), Options).Primary);
+    }
 }
