@@ -89,7 +89,7 @@ catch (Exception e) when (e is IOException or InvalidOperationException or Forma
 }
 
 metrics.Observe(() => runners.Select(r => r.Status));
-HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status));
+HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status), () => null);
 
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
