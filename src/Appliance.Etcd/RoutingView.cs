@@ -4,14 +4,14 @@ namespace Appliance.Etcd;
 
 /// <summary>
 /// What of a snapshot the proxy routes on: who holds the leader key; each member's presence, role,
-/// state, addresses and tags; <c>config</c> and <c>sync</c>; and WAL positions when they moved far enough.
+/// state, addresses and tags; <c>config</c>, <c>sync</c> and <c>failover</c> (a switchover about to start); and WAL positions when they moved far enough.
 /// Everything else (a member's refreshed timestamps, small position moves) does not make a new snapshot.
 /// </summary>
 internal static class RoutingView
 {
     public static bool Differs(ClusterSnapshot a, ClusterSnapshot b, long? positionThreshold)
     {
-        if (a.Leader?.Name != b.Leader?.Name || a.ConfigJson != b.ConfigJson || a.SyncJson != b.SyncJson) return true;
+        if (a.Leader?.Name != b.Leader?.Name || a.ConfigJson != b.ConfigJson || a.SyncJson != b.SyncJson || a.FailoverJson != b.FailoverJson) return true;
         if (a.Members.Length != b.Members.Length) return true;
         for (var i = 0; i < a.Members.Length; i++)
         {

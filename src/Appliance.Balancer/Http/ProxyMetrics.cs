@@ -9,12 +9,13 @@ namespace Appliance.Balancer.Http;
 /// time from <see cref="ProxyStatus"/>. The counters are the sessions' own lock-free totals, so
 /// a scrape costs nothing on the data path. Label values are configured names and frozen words.
 /// </summary>
-public sealed class ProxyMetrics
+public static class ProxyMetrics
 {
     static readonly CheckLayer[] Layers = Enum.GetValues<CheckLayer>();
     static readonly BackendRole[] Roles = Enum.GetValues<BackendRole>();
 
-    public ProxyMetrics(BalancerMetrics balancer, Func<ProxyStatus?> status)
+    /// <summary>Adds the proxy's metrics to the balancer's registry, read from <paramref name="status"/> at every scrape.</summary>
+    public static void Register(BalancerMetrics balancer, Func<ProxyStatus?> status)
     {
         var f = Prometheus.Metrics.WithCustomRegistry(balancer.Registry);
         var accepting = f.CreateGauge("appliance_proxy_listener_accepting", "1 while the listener's sockets accept connections.", "listener");
@@ -39,6 +40,9 @@ public sealed class ProxyMetrics
         var failedAt = f.CreateGauge("appliance_proxy_check_failed_layer", "1 for the layer the server's last check failed at (none when it passed).", "backend", "layer");
         var latency = f.CreateGauge("appliance_proxy_check_latency_seconds", "How long the server's last check took.", "backend");
         var changed = f.CreateGauge("appliance_proxy_backend_last_change_timestamp_seconds", "Epoch seconds of the server's last up/down change (0 before the first).", "backend");
+        var checks = f.CreateCounter("appliance_proxy_checks_total", "Health checks run against the server.", "backend");
+        var checkFailures = f.CreateCounter("appliance_proxy_check_failures_total", "Health checks of the server that failed, by the layer they failed at.", "backend", "layer");
+        var transitions = f.CreateCounter("appliance_proxy_backend_transitions_total", "Times the server's check verdict went up or down.", "backend");
         var routeChanges = f.CreateCounter("appliance_proxy_route_changes_total", "Changes of who takes new clients, by reason.", "reason");
         var etcd = f.CreateGauge("appliance_proxy_etcd_readable", "With etcd discovery: 1 while the cluster keys can be read and watched.");
         var primary = f.CreateGauge("appliance_proxy_sees_primary", "1 while some primary listener has a server to send writes to.");
@@ -79,6 +83,10 @@ public sealed class ProxyMetrics
                 foreach (var layer in Layers) failedAt.WithLabels(c.Backend, Word(layer)).Set(c.LastLayer == layer ? 1 : 0);
                 latency.WithLabels(c.Backend).Set(c.LastLatency.TotalSeconds);
                 changed.WithLabels(c.Backend).Set(c.LastChange?.ToUnixTimeMilliseconds() / 1000.0 ?? 0);
+                checks.WithLabels(c.Backend).IncTo(c.Counters.Checks);
+                transitions.WithLabels(c.Backend).IncTo(c.Counters.Transitions);
+                foreach (var layer in Layers)
+                    if (layer != CheckLayer.None) checkFailures.WithLabels(c.Backend, Word(layer)).IncTo(c.Counters.Failures(layer));
             }
         });
     }

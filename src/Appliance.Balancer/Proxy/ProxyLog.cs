@@ -20,6 +20,9 @@ static partial class ProxyLog
     [LoggerMessage(504, LogLevel.Information, "{Listener}: connecting {Client} to {Backend} failed ({Error}); asking the pool again")]
     public static partial void ConnectRetry(this ILogger log, string listener, string client, string backend, string error);
 
+    [LoggerMessage(509, LogLevel.Information, "{Listener}: {Backend} cannot take {Client} now ({Detail}); asking the pool again")]
+    public static partial void NotReadyRetry(this ILogger log, string listener, string client, string backend, string detail);
+
     [LoggerMessage(505, LogLevel.Debug, "{Listener}: cancel request from {Client} forwarded to {Count} servers")]
     public static partial void CancelForwarded(this ILogger log, string listener, string client, int count);
 

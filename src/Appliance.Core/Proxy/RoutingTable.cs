@@ -43,9 +43,10 @@ public static class RoutingTable
     /// <param name="backends">Every backend the proxy knows (configured, or learnt from earlier snapshots): the backstop's list.</param>
     /// <param name="checks">Each backend's health, by name.</param>
     /// <param name="options">How the replica pool behaves.</param>
-    public static Routes Compute(ClusterSnapshot? cluster, IReadOnlyCollection<Backend> backends, IReadOnlyDictionary<string, BackendCheck> checks, RoutingOptions options)
+    /// <param name="now">The time a scheduled switchover is compared with.</param>
+    public static Routes Compute(ClusterSnapshot? cluster, IReadOnlyCollection<Backend> backends, IReadOnlyDictionary<string, BackendCheck> checks, RoutingOptions options, DateTimeOffset now)
     {
-        var (primary, why) = cluster is null ? PrimaryFromChecks(backends, checks, options) : PrimaryFromCluster(cluster, checks);
+        var (primary, why) = cluster is null ? PrimaryFromChecks(backends, checks, options) : PrimaryFromCluster(cluster, checks, now);
         var replicas = cluster is null
             ? [.. backends.Where(b => b != primary && checks.TryGetValue(b.Name, out var k) && k.Up
                 && (k.Role == BackendRole.Replica || (options.LoneUpBackendIsPrimary && k.Role == BackendRole.Unknown)))]
@@ -55,9 +56,13 @@ public static class RoutingTable
         return new(primary, replicas, why);
     }
 
-    static (Backend?, string) PrimaryFromCluster(ClusterSnapshot c, IReadOnlyDictionary<string, BackendCheck> checks)
+    static (Backend?, string) PrimaryFromCluster(ClusterSnapshot c, IReadOnlyDictionary<string, BackendCheck> checks, DateTimeOffset now)
     {
         if (c.Leader is null) return (null, "the leader key is free: holding write connections until a new primary takes it");
+        // A switchover is about to stop the primary: new clients wait for the new one rather than meet
+        // "the database system is shutting down" (patronictl and our API write this key first).
+        if (FailoverRequest.From(c) is { } f && f.Member != c.Leader.Name && (f.Leader is null || f.Leader == c.Leader.Name) && (f.ScheduledAt is null || f.ScheduledAt <= now))
+            return (null, $"a switchover from {c.Leader.Name}{(f.Member is null ? "" : $" to {f.Member}")} is under way: holding write connections until the new primary takes over");
         if (c.LeaderMember is not { } m || BackendOf(m) is not { } b) return (null, $"{c.Leader.Name} holds the leader key but has published no address yet");
         if (!checks.TryGetValue(m.Name, out var check) || !check.Up) return (null, $"{m.Name} holds the leader key but its health check fails");
         if (RoleOf(m, check) != BackendRole.Primary) return (null, $"{m.Name} holds the leader key but does not report itself primary yet");

@@ -186,11 +186,12 @@ public sealed partial class ProxyRouter : IDisposable
     {
         var checks = _checks.Statuses.ToDictionary(kv => kv.Key, kv => kv.Value.ToBackendCheck(), StringComparer.Ordinal);
         var cluster = _watch is null ? null : _cluster;
-        var options = new RoutingOptions { MaximumReplicaLag = _proxy.MaximumReplicaLag, ReplicasFallBackToPrimary = false };
+        var options = new RoutingOptions { MaximumReplicaLag = _proxy.MaximumReplicaLag, ReplicasFallBackToPrimary = false, LoneUpBackendIsPrimary = _watch is null };
         var backends = _discovery.Backends;
-        var routes = RoutingTable.Compute(cluster, backends, checks, options);
+        var now = _time.GetUtcNow();
+        var routes = RoutingTable.Compute(cluster, backends, checks, options, now);
         var withFallback = _pools.Any(p => p.Listener.Role == "replica" && p.Listener.FallbackToPrimary)
-            ? RoutingTable.Compute(cluster, backends, checks, options with { ReplicasFallBackToPrimary = true })
+            ? RoutingTable.Compute(cluster, backends, checks, options with { ReplicasFallBackToPrimary = true }, now)
             : routes;
 
         var pools = ImmutableDictionary.CreateBuilder<string, ImmutableArray<Backend>>(StringComparer.Ordinal);

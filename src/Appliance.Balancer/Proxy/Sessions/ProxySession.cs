@@ -90,8 +90,8 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
                     await PumpAsync(buffer.AsMemory(0, have), stopping).ConfigureAwait(false);
                     return;
                 default:
-                    if (_server is null && !await ConnectAsync(stopping).ConfigureAwait(false)) return;
-                    await PumpAsync(buffer.AsMemory(0, have), stopping).ConfigureAwait(false);
+                    if (await StartAsync(buffer.AsMemory(0, have), stopping).ConfigureAwait(false) is not { } reply) return;
+                    await PumpAsync(ReadOnlyMemory<byte>.Empty, stopping, reply).ConfigureAwait(false);
                     return;
             }
         }
@@ -198,6 +198,85 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
         }
     }
 
+    /// <summary>
+    /// Sends the client's startup message and reads the server's first message. A PostgreSQL that is shutting
+    /// down or starting up answers it at once with 57P03, before any authentication, so the client has lost
+    /// nothing yet: the session drops that server and asks the pool again (a switchover moves the primary
+    /// within moments), pausing <see cref="NotReadyPause"/> between tries, until <c>queue_timeout</c> has passed
+    /// since the first ask; then the error goes to the client. Returns the server's first bytes to pass on,
+    /// or null after closing with a reason.
+    /// </summary>
+    async Task<byte[]?> StartAsync(ReadOnlyMemory<byte> startup, CancellationToken stopping)
+    {
+        long asked = ctx.Time.GetTimestamp();
+        while (true)
+        {
+            if (_server is null && !await ConnectAsync(stopping).ConfigureAwait(false)) return null;
+            var (server, lease) = (_server!, _lease!);
+            byte[] reply;
+            try
+            {
+                await server.SendAsync(startup, SocketFlags.None, stopping).ConfigureAwait(false);
+                if (await FirstMessageAsync(server, lease, stopping).ConfigureAwait(false) is not { } got) return null;
+                reply = got;
+            }
+            catch (SocketException e)
+            {
+                Close("server_reset", $"{Describe(lease.Backend)} during the startup: {e.Message}");
+                return null;
+            }
+            var verdict = PgsqlCheck.Classify(reply);
+            if (!(verdict is { Complete: true, FailedAt: CheckLayer.Server } && verdict.Detail.StartsWith(CannotConnectNow, StringComparison.Ordinal))
+                || ctx.Time.GetElapsedTime(asked) + NotReadyPause >= ctx.Proxy.QueueTimeout)
+                return reply;
+            ctx.Log.NotReadyRetry(ctx.Listener, _clientName, Describe(lease.Backend), verdict.Detail);
+            DropServer();
+            await Task.Delay(NotReadyPause, ctx.Time, stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>SQLSTATE cannot_connect_now: starting up, shutting down, in recovery without hot standby.</summary>
+    const string CannotConnectNow = "57P03:";
+    static readonly TimeSpan NotReadyPause = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Reads until the server's first message is whole (or 8 KB, enough for any ErrorResponse we look into), within <c>server_timeout</c>.</summary>
+    async Task<byte[]?> FirstMessageAsync(Socket server, PoolLease lease, CancellationToken stopping)
+    {
+        var buffer = new byte[8192];
+        int have = 0;
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping, lease.Shutdown);
+        if (ctx.Proxy.ServerTimeout > TimeSpan.Zero) wait.CancelAfter(ctx.Proxy.ServerTimeout);
+        try
+        {
+            do
+            {
+                int n = await server.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None, wait.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    if (have > 0) break;
+                    Close("server_reset", $"{Describe(lease.Backend)} closed without answering the startup message");
+                    return null;
+                }
+                have += n;
+            } while (have < buffer.Length && !PgsqlCheck.Classify(buffer.AsSpan(0, have)).Complete);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            if (lease.Shutdown.IsCancellationRequested) Close("shutdown_sessions", $"{Describe(lease.Backend)} left the pool");
+            else Close("server_timeout", $"{Describe(lease.Backend)} did not answer the startup message within server_timeout");
+            return null;
+        }
+        return buffer[..have];
+    }
+
+    void DropServer()
+    {
+        _server!.Dispose();
+        _lease!.Stats.SessionEnded();
+        _lease.Dispose();
+        (_server, _lease) = (null, null);
+    }
+
     /// <summary>Sends an encryption request to the server and returns its one-byte answer (null after closing with a reason).</summary>
     async Task<byte?> AskServerAsync(ReadOnlyMemory<byte> request, CancellationToken ct)
     {
@@ -224,12 +303,17 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
         return null;
     }
 
-    /// <summary>Sends the bytes already read to the server, then lets the data path move the rest until the session ends.</summary>
-    async Task PumpAsync(ReadOnlyMemory<byte> pending, CancellationToken stopping)
+    /// <summary>Sends the bytes already read to the server (and those already read from it to the client), then lets the data path move the rest until the session ends.</summary>
+    async Task PumpAsync(ReadOnlyMemory<byte> pending, CancellationToken stopping, byte[]? fromServer = null)
     {
         var server = _server!;
         var lease = _lease!;
         var counters = new PumpCounters(ctx.Stats, lease.Stats);
+        if (fromServer is { Length: > 0 })
+        {
+            await client.SendAsync(fromServer, SocketFlags.None, stopping).ConfigureAwait(false);
+            counters.FromServer(fromServer.Length);
+        }
         if (!pending.IsEmpty)
         {
             try
