@@ -217,6 +217,7 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             try
             {
                 await server.SendAsync(startup, SocketFlags.None, stopping).ConfigureAwait(false);
+                if (!await ServerSpeaksFirstAsync(server, stopping).ConfigureAwait(false)) return [];
                 if (await FirstMessageAsync(server, lease, stopping).ConfigureAwait(false) is not { } got) return null;
                 reply = got;
             }
@@ -233,6 +234,31 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             DropServer();
             await Task.Delay(NotReadyPause, ctx.Time, stopping).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A PostgreSQL server answers a startup message before the client says more. A client that speaks
+    /// again first is not waiting for an answer (not PostgreSQL, or pipelining), so the session stops
+    /// looking and just moves bytes: waiting for the server would deadlock a server that waits for the
+    /// client. Zero-byte receives wait for data without taking it.
+    /// </summary>
+    async Task<bool> ServerSpeaksFirstAsync(Socket server, CancellationToken stopping)
+    {
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var serverReady = server.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, race.Token).AsTask();
+        var clientReady = client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, race.Token).AsTask();
+        var first = await Task.WhenAny(serverReady, clientReady).ConfigureAwait(false);
+        await race.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(serverReady, clientReady).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            // The loser was cancelled, or a side reset: the next real receive reports it.
+        }
+        stopping.ThrowIfCancellationRequested();
+        return first == serverReady;
     }
 
     /// <summary>SQLSTATE cannot_connect_now: starting up, shutting down, in recovery without hot standby.</summary>
