@@ -15,49 +15,85 @@ public sealed class HealthChecksTests
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
     static readonly TimeSpan Hour = TimeSpan.FromHours(1);
 
-    static HealthChecks Make(LogLines log, TimeSpan inter, TimeSpan? fastInter = null, int rise = 2, int fall = 3)
+    static HealthChecks Make(LogLines log, TimeSpan inter, TimeSpan? fastInter = null, int rise = 2, int fall = 3, TimeProvider? time = null, IBackendCheck? check = null)
         => new(new ProxyCheckSection { Type = "tcp", Inter = inter, FastInter = fastInter ?? inter, Rise = rise, Fall = fall, Timeout = TimeSpan.FromSeconds(2) },
-            new TcpCheck(TimeSpan.FromSeconds(2), TimeProvider.System), TimeProvider.System, log);
+            check ?? new TcpCheck(TimeSpan.FromSeconds(2), TimeProvider.System), time ?? TimeProvider.System, log);
+
+    /// <summary>The tcp check, counting the checks begun per backend: what a loop did, seen from the loop's side.</summary>
+    sealed class CountingCheck : IBackendCheck
+    {
+        readonly TcpCheck _tcp = new(TimeSpan.FromSeconds(2), TimeProvider.System);
+        readonly ConcurrentDictionary<string, int> _begun = new(StringComparer.Ordinal);
+
+        public string Type => _tcp.Type;
+        public int Begun(string backend) => _begun.GetValueOrDefault(backend);
+
+        public Task<CheckOutcome> RunAsync(CheckTarget target, CancellationToken ct)
+        {
+            _begun.AddOrUpdate(target.Backend.Name, 1, (_, n) => n + 1);
+            return _tcp.RunAsync(target, ct);
+        }
+    }
+
+    static long ChecksOf(HealthChecks checks, string backend) => checks.Statuses[backend].Counters.Checks;
 
     [Fact]
     public async Task A_new_backend_starts_down_comes_up_after_rise_passes_and_goes_down_after_fall_failures()
     {
+        // inter is an hour: every check after the first is one CheckNow, so no check is ever in flight while the
+        // server closes (one caught half-connected used to fail with a reset, not refused) and counts are exact.
         var log = new LogLines();
-        await using var checks = Make(log, TimeSpan.FromMilliseconds(30), rise: 2, fall: 3);
+        await using var checks = Make(log, Hour, rise: 2, fall: 3);
         var server = ScriptedServer.Closing();
-        var changes = new ConcurrentQueue<(bool Up, long Checks, long Refused)>();
-        // Changed is raised by the loop right after it wrote the status: the counters there are exact
-        // (later reads may already count more checks: inter is 30 ms).
+        var changes = new ConcurrentQueue<(bool Up, long Checks, long Refused, long Transitions)>();
+        // Changed is raised by the loop once the check is written and counted: the values read there are exact.
         checks.Changed += () =>
         {
             var s = checks.Statuses["db1"];
-            changes.Enqueue((s.Up, s.Counters.Checks, s.Counters.Failures(CheckLayer.Refused)));
+            changes.Enqueue((s.Up, s.Counters.Checks, s.Counters.Failures(CheckLayer.Refused), s.Counters.Transitions));
         };
 
         checks.Track([CheckTargets.At(server.Port, name: "db1")]);
         Assert.False(checks.Statuses["db1"].Up);
-        await Wait.UntilAsync("db1 is up", () => checks.Statuses["db1"].Up, Deadline);
-        Assert.Equal((true, 2L, 0L), changes.Single());
+        await Wait.UntilAsync("the first check, at once", () => ChecksOf(checks, "db1") == 1, Deadline);
+        // The counter is written last: at Checks == n the status is check n's.
+        Assert.False(checks.Statuses["db1"].Up);
+        checks.CheckNow("db1");
+        await Wait.UntilAsync("the change to up", () => !changes.IsEmpty, Deadline);
+        Assert.Equal((true, 2L, 0L, 1L), changes.Single());
         var up = checks.Statuses["db1"];
+        Assert.True(up.Up);
         Assert.True(up.LastOk);
         Assert.Equal(BackendRole.Unknown, up.Role);
         Assert.NotNull(up.LastChange);
 
         await server.DisposeAsync();
-        await Wait.UntilAsync("db1 is down", () => !checks.Statuses["db1"].Up, Deadline);
+        // fall 3: two refused checks leave it up, the third takes it down.
+        foreach (var n in new[] { 3L, 4L })
+        {
+            checks.CheckNow("db1");
+            await Wait.UntilAsync($"check {n}", () => ChecksOf(checks, "db1") == n, Deadline);
+            Assert.True(checks.Statuses["db1"].Up);
+        }
+        checks.CheckNow("db1");
+        await Wait.UntilAsync("the change to down", () => changes.Count == 2, Deadline);
+        Assert.Equal((false, 5L, 3L, 2L), changes.ToArray()[1]);
         var down = checks.Statuses["db1"];
-        Assert.Equal(2, changes.Count);
-        var (wentUp, passed, refused) = changes.ToArray()[1];
-        Assert.False(wentUp);
-        Assert.Equal(3, refused);
-        Assert.True(passed - refused >= 2);
+        Assert.False(down.Up);
         Assert.Equal(CheckLayer.Refused, down.LastLayer);
-        Assert.Equal(2, down.Counters.Transitions);
         Assert.True(down.LastChange > up.LastChange);
 
         // More failures change nothing and log nothing more: one line per state change.
-        var failures = down.Counters.FailuresTotal;
-        await Wait.UntilAsync("three more failed checks", () => checks.Statuses["db1"].Counters.FailuresTotal >= failures + 3, Deadline);
+        foreach (var n in new[] { 6L, 7L, 8L })
+        {
+            checks.CheckNow("db1");
+            await Wait.UntilAsync($"check {n}", () => ChecksOf(checks, "db1") == n, Deadline);
+        }
+        var after = checks.Statuses["db1"];
+        Assert.False(after.Up);
+        Assert.Equal(6, after.Counters.Failures(CheckLayer.Refused));
+        // Transitions and the log line of check 8 are in before its count is; Changed only ever follows a transition.
+        Assert.Equal(2, after.Counters.Transitions);
         Assert.Equal(2, changes.Count);
         Assert.Equal(1, log.Count("db1 is UP"));
         Assert.Equal(1, log.Count("db1 is DOWN"));
@@ -108,32 +144,45 @@ public sealed class HealthChecksTests
         checks.CheckNow("db1");
         await Wait.UntilAsync("a second check", () => checks.Statuses["db1"].Counters.Checks == 2, Deadline);
         checks.CheckNow("nobody");
+        // The server counts an accept a moment after the check saw its connect succeed.
+        await Wait.UntilAsync("the server saw both checks", () => server.Accepted >= 2, Deadline);
+        Assert.Equal(2, ChecksOf(checks, "db1"));
         Assert.Equal(2, server.Accepted);
     }
 
     [Fact]
     public async Task Fast_checks_at_fast_inter_and_back_at_inter_when_it_ends()
     {
+        // The loop's waits are timers the test sees and ends: which interval each wait is, exactly, with no race
+        // between the wait that began under fast and the test's reading of the count.
+        var timers = new ManualTimers();
+        TimeSpan fastInter = TimeSpan.FromMilliseconds(20);
         await using var server = ScriptedServer.Closing();
-        await using var checks = Make(new LogLines(), Hour, fastInter: TimeSpan.FromMilliseconds(20));
+        await using var checks = Make(new LogLines(), Hour, fastInter: fastInter, time: timers);
         checks.Track([CheckTargets.At(server.Port, name: "db1")]);
-        await Wait.UntilAsync("the first check", () => checks.Statuses["db1"].Counters.Checks == 1, Deadline);
+        await Wait.UntilAsync("the first check, then a wait of inter",
+            () => ChecksOf(checks, "db1") == 1 && timers.Pending.SequenceEqual([Hour]), Deadline);
+
+        // Turning fast on cuts the slow wait: a check now, then waits of fast_inter.
         checks.Fast = true;
         Assert.True(checks.Fast);
-        await Wait.UntilAsync("six checks at fast_inter", () => checks.Statuses["db1"].Counters.Checks >= 6, Deadline);
-        checks.Fast = false;
-        // The wait that began under fast ends within fast_inter; after that the next is an hour away.
-        var settled = checks.Statuses["db1"].Counters.Checks;
-        // Settled: unchanged across half a second, 25 fast intervals (a loaded machine may stretch one check).
-        await Wait.UntilAsync("the count settles", () =>
+        await Wait.UntilAsync("a check at once, then a wait of fast_inter",
+            () => ChecksOf(checks, "db1") == 2 && timers.Pending.SequenceEqual([fastInter]), Deadline);
+        for (long n = 3; n <= 6; n++)
         {
-            var now = checks.Statuses["db1"].Counters.Checks;
-            var same = now == settled;
-            settled = now;
-            return Task.FromResult(same);
-        }, Deadline, poll: TimeSpan.FromMilliseconds(500));
+            timers.Fire(fastInter);
+            await Wait.UntilAsync($"check {n}, then a wait of fast_inter",
+                () => ChecksOf(checks, "db1") == n && timers.Pending.SequenceEqual([fastInter]), Deadline);
+        }
+
+        // Fast off: the wait that began under fast is the last fast_inter one; after its check, inter again.
+        checks.Fast = false;
+        timers.Fire(fastInter);
+        await Wait.UntilAsync("check 7, then a wait of inter",
+            () => ChecksOf(checks, "db1") == 7 && timers.Pending.SequenceEqual([Hour]), Deadline);
         checks.CheckNow("db1");
-        await Wait.UntilAsync("one more check on demand", () => checks.Statuses["db1"].Counters.Checks == settled + 1, Deadline);
+        await Wait.UntilAsync("one more check on demand, then a wait of inter",
+            () => ChecksOf(checks, "db1") == 8 && timers.Pending.SequenceEqual([Hour]), Deadline);
     }
 
     [Fact]
@@ -141,18 +190,23 @@ public sealed class HealthChecksTests
     {
         await using var a = ScriptedServer.Closing();
         await using var b = ScriptedServer.Closing();
-        await using var checks = Make(new LogLines(), TimeSpan.FromMilliseconds(20));
+        var counting = new CountingCheck();
+        await using var checks = Make(new LogLines(), TimeSpan.FromMilliseconds(20), check: counting);
         checks.Track([CheckTargets.At(a.Port, name: "a"), CheckTargets.At(b.Port, name: "b")]);
         await Wait.UntilAsync("both checked twice", () => checks.Statuses.Values.All(s => s.Counters.Checks >= 2), Deadline);
 
         checks.Track([CheckTargets.At(b.Port, name: "b")]);
         Assert.Equal(["b"], checks.Statuses.Keys);
         await Wait.UntilAsync("a's loop ended", () => checks.RunningLoops == 1, Deadline);
-        int aSeen = a.Accepted;
-        long bChecks = checks.Statuses["b"].Counters.Checks;
-        // b's own checks are the clock: five more of them, and a saw no connection meanwhile.
-        await Wait.UntilAsync("five more checks of b", () => checks.Statuses["b"].Counters.Checks >= bChecks + 5, Deadline);
-        Assert.Equal(aSeen, a.Accepted);
+        // Its loop has ended, so no check of a is running or will begin.
+        int aBegun = counting.Begun("a");
+        // Every connection a's checks opened reached a (the last may still be in a's accept queue).
+        await Wait.UntilAsync("a accepted what its checks opened", () => a.Accepted >= aBegun - 1, Deadline);
+        long bChecks = ChecksOf(checks, "b");
+        // b's own checks are the clock: five more of them, and a got no check and no connection meanwhile.
+        await Wait.UntilAsync("five more checks of b", () => ChecksOf(checks, "b") >= bChecks + 5, Deadline);
+        Assert.Equal(aBegun, counting.Begun("a"));
+        Assert.True(a.Accepted <= aBegun, $"a accepted {a.Accepted} connections, its checks began {aBegun}");
     }
 
     [Fact]
@@ -167,7 +221,8 @@ public sealed class HealthChecksTests
         checks.Track([CheckTargets.At(second.Port, name: "db1")]);
         Assert.False(checks.Statuses["db1"].Up);
         await Wait.UntilAsync("db1 up at its new address", () => checks.Statuses["db1"].Up, Deadline);
-        Assert.True(second.Accepted >= 2);
+        // The server counts an accept a moment after the check saw its connect succeed.
+        await Wait.UntilAsync("the new address saw both checks", () => second.Accepted >= 2, Deadline);
     }
 
     [Fact]

@@ -61,6 +61,9 @@ sealed class ScriptedServer : IAsyncDisposable
         catch (OperationCanceledException) { }
         catch (SocketException) { }
         catch (ObjectDisposedException) { }
+        // Dispose stopped the listener between one accept and the next call: AcceptSocketAsync on a stopped
+        // TcpListener throws this at once instead of honouring the cancelled token.
+        catch (InvalidOperationException) when (_stop.IsCancellationRequested) { }
     }
 
     async Task RunAsync(Socket s)
@@ -68,6 +71,7 @@ sealed class ScriptedServer : IAsyncDisposable
         try { await _script(s, _stop.Token); }
         catch (OperationCanceledException) { }
         catch (SocketException) { }
+        catch (ObjectDisposedException) { }
     }
 
     public async ValueTask DisposeAsync()

@@ -71,7 +71,6 @@ sealed class CheckLoop : IDisposable
     {
         var before = _status;
         _counter = outcome.Ok ? _counter.Success() : _counter.Failure();
-        Status.Counters.Count(outcome);
         bool up = _counter.IsUp;
         // The role is what the last passing check saw; a WrongRole failure is the node saying it is neither.
         var role = outcome.Ok ? outcome.Role : outcome.Layer == CheckLayer.WrongRole ? BackendRole.Unknown : before.Role;
@@ -104,6 +103,10 @@ sealed class CheckLoop : IDisposable
         {
             _owner.Log.FirstCheckFailed(name, _owner.Check.Type, outcome.Layer, outcome.Detail);
         }
+        // Counted last, after the status, the transition and the log line (it used to be counted before the status
+        // was written, so a reader that saw Checks reach n could still read check n-1's Up and Transitions).
+        // Changed comes after, so a handler reads counters that include this check.
+        before.Counters.Count(outcome);
         if (changed) _owner.RaiseChanged();
     }
 
