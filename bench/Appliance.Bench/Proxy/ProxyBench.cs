@@ -8,8 +8,8 @@ namespace Appliance.Bench.Proxy;
 /// <summary>
 /// Proxy throughput: pgbench against one PostgreSQL 15, direct and through each proxy (HAProxy in TCP
 /// mode, appliance-balancer with the copy and with the splice data path), interleaved: every round
-/// runs every workload against every target in turn, so drift on this shared machine lands on all
-/// targets alike. Ratios are taken per round against that round's direct run, then the median over
+/// runs every workload against every target in turn (the order rotating by round), so drift on this
+/// shared machine lands on all targets alike. Ratios are taken per round against that round's direct run, then the median over
 /// rounds. Each proxy's CPU (utime+stime over its runs) and resident memory come from /proc.
 /// Everything runs on 127.0.0.1; every process started is stopped by its PID and the temp folder removed.
 /// </summary>
@@ -79,8 +79,11 @@ public static class ProxyBench
             var started = Stopwatch.StartNew();
             for (var round = 1; round <= rounds; round++)
             {
+                // Each round starts with the next target: whatever follows a workload (autovacuum and
+                // checkpoints after TPC-B's writes) does not always land on the same one.
+                var order = targets.Skip((round - 1) % targets.Count).Concat(targets.Take((round - 1) % targets.Count)).ToList();
                 foreach (var w in Workloads)
-                foreach (var t in targets)
+                foreach (var t in order)
                 {
                     var before = t.Pid is int pid ? ProcUsage.Read(pid) : null;
                     var (result, failure) = await Pgbench.RunAsync(t.Port, w, seconds, Path.Combine(root, "pgbench-log"), ct);
