@@ -126,7 +126,9 @@ public static class BenchProxies
             address = "127.0.0.1:{pgPort}"
 
             """), ct);
-        var check = await Command.RunAsync(binary, ["check-config", "-c", toml], ct: ct);
+        CommandResult check;
+        try { check = await Command.RunAsync(binary, ["check-config", "-c", toml], ct: ct); }
+        catch (System.ComponentModel.Win32Exception e) { return (null, $"cannot run {binary}: {e.Message}"); }
         if (!check.Ok) return (null, $"`appliance-balancer check-config` rejects the proxy configuration (exit {check.ExitCode}): {(check.Errors + check.Output).Trim()}");
         var name = $"ours-{dataPath}";
         var target = new ProxyTarget(name, port, ChildProcess.Start(name, binary, ["run", "-c", toml], Path.Combine(dir, "balancer.log")));

@@ -68,7 +68,7 @@ public static class ProxyBench
             await AddAsync("haproxy", BenchProxies.StartHaproxyAsync(Path.Combine(root, "haproxy"), pg.Port, ports[1], ct));
             string balancerVersion;
             try { balancerVersion = await BalancerSpeaker.VersionAsync(); }
-            catch (FileNotFoundException e) { balancerVersion = e.Message; }
+            catch (Exception e) when (e is FileNotFoundException or System.ComponentModel.Win32Exception) { balancerVersion = $"appliance-balancer: {e.Message}"; }
             await o.WriteLineAsync($"  {balancerVersion}");
             await AddAsync("ours-copy", BenchProxies.StartBalancerAsync(Path.Combine(root, "ours-copy"), pg.Port, ports[2], ports[3], "copy", ct));
             await AddAsync("ours-splice", BenchProxies.StartBalancerAsync(Path.Combine(root, "ours-splice"), pg.Port, ports[4], ports[5], "splice", ct));
@@ -92,7 +92,7 @@ public static class ProxyBench
                     if (after is { } x) peakRss[t.Name] = Math.Max(peakRss.GetValueOrDefault(t.Name), x.RssKb);
                     runs[w][t.Name].Add(new Run(round, result, cpu));
                     await o.WriteLineAsync(result is { } r
-                        ? Inv($"  round {round}/{rounds} {w.Name} {t.Name}: {r.Tps:0} tps, avg {r.AverageLatencyMs:0.000} ms, p99 {Ms(r.P99LatencyMs)}{(cpu is { } c ? Inv($", proxy CPU {c / r.Transactions * 1e6:0.0} µs/tx") : "")}{(r.Failed > 0 ? $", {r.Failed} failed" : "")}")
+                        ? Inv($"  round {round}/{rounds} {w.Name} {t.Name}: {r.Tps:0} tps, avg {r.AverageLatencyMs:0.000} ms, p99 {Ms(r.P99LatencyMs)}{(r.ConnectMs is { } cm ? Inv($", connect {cm:0.000} ms") : "")}{(cpu is { } c ? Inv($", proxy CPU {c / r.Transactions * 1e6:0.0} µs/tx") : "")}{(r.Failed > 0 ? $", {r.Failed} failed" : "")}")
                         : $"  round {round}/{rounds} {w.Name} {t.Name}: FAILED: {failure}{(t.Pid is null && t is ProxyTarget ? $"\n{t.LogTail()}" : "")}");
                 }
                 // The machine is shared: its load says how much the round's numbers can be trusted.
@@ -121,6 +121,24 @@ public static class ProxyBench
                         .Select(r => f(r.Result!)!.Value / f(direct[r.Round].Result!)!.Value));
                     var cpu = Median(ok.Where(r => r.CpuSeconds is not null && r.Result!.Transactions > 0).Select(r => r.CpuSeconds!.Value / r.Result!.Transactions * 1e6));
                     await o.WriteLineAsync(Inv($"| {w.Name} | {t.Name} | {Median(ok.Select(r => r.Result!.Tps)):0} | {R(Ratio(r => r.Tps))} | {Median(ok.Select(r => r.Result!.AverageLatencyMs)):0.000} ms | {R(Ratio(r => r.AverageLatencyMs))} | {Ms(Median(ok.Where(r => r.Result!.P99LatencyMs is not null).Select(r => r.Result!.P99LatencyMs!.Value)))} | {R(Ratio(r => r.P99LatencyMs))} | {(cpu is { } c ? Inv($"{c:0.0} µs") : "-")} | {ok.Count} of {rounds} |"));
+                }
+            }
+            var churn = Workloads.Where(w => w.Reconnect).ToList();
+            if (churn.Count > 0)
+            {
+                await o.WriteLineAsync();
+                await o.WriteLineAsync("| workload | target | pgbench's average connection time | ratio |");
+                await o.WriteLineAsync("|---|---|---|---|");
+                foreach (var w in churn)
+                {
+                    var direct = runs[w]["direct"].ToDictionary(r => r.Round);
+                    foreach (var t in targets)
+                    {
+                        var ok = runs[w][t.Name].Where(r => r.Result?.ConnectMs is not null).ToList();
+                        var ratio = Median(ok.Where(r => direct.TryGetValue(r.Round, out var d) && d.Result?.ConnectMs is > 0)
+                            .Select(r => r.Result!.ConnectMs!.Value / direct[r.Round].Result!.ConnectMs!.Value));
+                        await o.WriteLineAsync($"| {w.Name} | {t.Name} | {Ms(Median(ok.Select(r => r.Result!.ConnectMs!.Value)))} | {R(ratio)} |");
+                    }
                 }
             }
             await o.WriteLineAsync();
