@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Appliance.Balancer;
 using Appliance.Balancer.Http;
 using Appliance.Balancer.Notify;
+using Appliance.Balancer.Proxy;
 using Appliance.Balancer.Speaker;
 using Appliance.Balancer.Tracking;
 using Appliance.Configuration;
@@ -11,9 +12,9 @@ using Microsoft.Extensions.Logging;
 
 // appliance-balancer: the composition root of the load-balancer node. Everything else is a library.
 // One VRRP speaker thread per [[vrrp]] instance (the pure VrrpMachine decides, InstanceNetwork acts),
-// tracking conditions feeding them, /metrics and /status on balancer.listen. The proxy comes next
-// and plugs its health in as an ITrackedCondition.
-const string Version = "0.2.0";
+// tracking conditions feeding them, the PostgreSQL proxy (ProxyHost: listeners, pools, checks, routing
+// from etcd) whose health every instance tracks, and /metrics, /status, /proxy, /stats on balancer.listen.
+const string Version = "0.3.0";
 
 var (config, exitCode) = await DaemonStart.PrepareAsync("appliance-balancer", Version, ConfigRole.Balancer, args, Console.Out, Console.Error);
 if (config is null) return exitCode;
@@ -40,8 +41,14 @@ var runners = new List<InstanceRunner>();
 var owned = new List<IDisposable>();
 var scripts = new List<ScriptCondition>();
 var notifiers = new List<NotifyScripts>();
+// Started before the speakers, so a node never claims the VIP before its listeners are bound.
+var proxy = config.Proxy.Listener.Count > 0 ? ProxyHost.Create(config, logs, time) : null;
 try
 {
+    proxy?.Start();
+    if (proxy is not null)
+        log.Info($"proxy: {string.Join(", ", config.Proxy.Listener.Select(l => $"{l.Name} ({l.Role}) on {proxy.Bound[l.Name]}"))}; discovery {config.Proxy.Discovery}, check {config.Proxy.Check.Type}");
+
     foreach (var instance in config.Vrrp)
     {
         var instanceLog = logs.CreateLogger($"vrrp.{instance.Name}");
@@ -52,6 +59,7 @@ try
 
         // keepalived tracks the instance's own interface by default: no link, Fault.
         var conditions = new List<ITrackedCondition>();
+        if (proxy is not null) conditions.Add(proxy.Health);
         var ownLink = new LinkCondition(instance.Interface, 0, TimeSpan.FromSeconds(1));
         owned.Add(ownLink);
         conditions.Add(ownLink);
@@ -80,16 +88,18 @@ try
             + $"{string.Join(", ", network.Addresses)}, adverts to {string.Join(", ", network.Destinations)}");
     }
 }
-catch (Exception e) when (e is IOException or InvalidOperationException or FormatException)
+catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or ArgumentException or System.Net.Sockets.SocketException)
 {
     log.Error($"cannot start: {e.Message}");
     foreach (var r in runners) r.Dispose();
     foreach (var d in owned) d.Dispose();
+    if (proxy is not null) await proxy.DisposeAsync();
     return 1;
 }
 
 metrics.Observe(() => runners.Select(r => r.Status));
-HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status));
+if (proxy is not null) ProxyMetrics.Register(metrics, proxy.Status);
+HttpEndpoints.Map(app, config, metrics, () => runners.Select(r => r.Status), () => proxy?.Status());
 
 using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
 using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -104,9 +114,10 @@ catch (IOException e)
     log.Error($"cannot listen on {config.Balancer.Listen}: {e.Message}");
     foreach (var d in owned) d.Dispose();
     foreach (var r in runners) r.Dispose();
+    if (proxy is not null) await proxy.DisposeAsync();
     return 1;
 }
-log.Info($"appliance-balancer {Version}: {runners.Count} VRRP instance(s); /status{(config.Metrics.Enabled ? " and /metrics" : "")} on {config.Balancer.Listen}");
+log.Info($"appliance-balancer {Version}: {runners.Count} VRRP instance(s), {config.Proxy.Listener.Count} proxy listener(s); /status{(proxy is null ? "" : ", /proxy, /stats")}{(config.Metrics.Enabled ? " and /metrics" : "")} on {config.Balancer.Listen}");
 foreach (var s in scripts) s.Start();
 foreach (var r in runners) r.Start();
 
@@ -126,6 +137,8 @@ foreach (var r in runners)
         log.Warn($"{r.Status.Name}: the speaker did not stop within 5 s");
 }
 await Task.WhenAll(notifiers.Select(n => n.DrainAsync(TimeSpan.FromSeconds(2))));
+// The VIP has moved on (or is about to): then the listeners close and every session ends.
+if (proxy is not null) await proxy.DisposeAsync();
 foreach (var d in owned) d.Dispose();
 foreach (var r in runners) r.Dispose();
 await app.StopAsync();

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using Appliance.Cluster;
 using Appliance.Configuration;
@@ -9,7 +8,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Mvccpb;
-using Member = Appliance.Cluster.Member;
 
 namespace Appliance.Etcd;
 
@@ -113,58 +111,20 @@ public sealed partial class EtcdClusterStore : IClusterStore
     {
         var r = await CallAsync(() => _client.GetAsync(new RangeRequest { Key = _prefix, RangeEnd = _prefixEnd }, cancellationToken: ct));
         var revision = r.Header.Revision;
-        string? initialize = null, config = null, history = null, failover = null, sync = null;
-        string? status = null, legacyOptime = null;
-        long configVersion = 0, failoverVersion = 0, syncVersion = 0;
-        LeaderLock? leader = null;
+        var snapshot = ClusterKeysParser.Parse(Keys, revision, r.Kvs, key =>
+        {
+            Interlocked.Increment(ref _badMemberValues);
+            if (_log is not null) LogBadMember(_log, key);
+        });
         (string, long)? ownMember = null;
-        var members = ImmutableArray.CreateBuilder<Member>();
-        var prefixLength = Keys.Prefix.Length;
         foreach (var kv in r.Kvs)
         {
-            var key = kv.Key.ToStringUtf8();
-            var value = kv.Value.ToStringUtf8();
-            switch (key[prefixLength..])
-            {
-                case EtcdKeys.InitializeName: initialize = value; break;
-                case EtcdKeys.ConfigName: config = value; configVersion = kv.ModRevision; break;
-                case EtcdKeys.HistoryName: history = value; break;
-                case EtcdKeys.FailoverName: failover = value; failoverVersion = kv.ModRevision; break;
-                case EtcdKeys.SyncName: sync = value; syncVersion = kv.ModRevision; break;
-                case EtcdKeys.StatusName: status = value; break;
-                case EtcdKeys.LegacyLeaderOptimeName: legacyOptime = value; break;
-                case EtcdKeys.LeaderName: leader = new LeaderLock(value, kv.ModRevision, kv.Lease); break;
-                default:
-                    if (Keys.MemberNameOf(key) is not { } name) break;
-                    if (ParseMember(value) is { } data) members.Add(new Member(name, data));
-                    else
-                    {
-                        Interlocked.Increment(ref _badMemberValues);
-                        if (_log is not null) LogBadMember(_log, key);
-                    }
-                    if (name == MemberName) ownMember = (value, kv.Lease);
-                    break;
-            }
+            if (kv.Key.Equals(_memberKey)) ownMember = (kv.Value.ToStringUtf8(), kv.Lease);
         }
-        members.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         Volatile.Write(ref _lastLoadRevision, revision);
-        Volatile.Write(ref _leaderSeen, leader?.Name);
+        Volatile.Write(ref _leaderSeen, snapshot.Leader?.Name);
         _ownMemberSeen = ownMember;
-        return new ClusterSnapshot
-        {
-            Revision = revision,
-            Initialize = initialize,
-            Leader = leader,
-            Members = members.ToImmutable(),
-            ConfigJson = config,
-            ConfigVersion = configVersion,
-            FailoverVersion = failoverVersion,
-            HistoryJson = history,
-            LastLsn = ParseOptime(status, legacyOptime),
-            FailoverJson = failover,
-            SyncJson = sync,
-            SyncVersion = syncVersion,
-        };
+        return snapshot;
     }
 
     /// <summary>
@@ -429,37 +389,6 @@ public sealed partial class EtcdClusterStore : IClusterStore
     private static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
     private Task<T> CallAsync<T>(Func<Task<T>> call) => EtcdAuth.CallAsync(_auth, call);
-
-    // ---- parsing -----------------------------------------------------------------------------
-
-    private static MemberData? ParseMember(string value)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(value, ClusterJson.Default.MemberData);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Patroni: <c>status</c>'s <c>optime</c>, else the legacy <c>optime/leader</c> value.</summary>
-    private static long? ParseOptime(string? status, string? legacy)
-    {
-        if (status is not null)
-        {
-            try
-            {
-                return JsonSerializer.Deserialize(status, ClusterJson.Default.StatusData)?.Optime;
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
-        return long.TryParse(legacy, out var v) ? v : null;
-    }
 
     // ---- watch -------------------------------------------------------------------------------
 

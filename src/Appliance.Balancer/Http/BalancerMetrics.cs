@@ -21,6 +21,9 @@ public sealed class BalancerMetrics
     readonly Counter _garps;
     Func<IEnumerable<InstanceStatus>> _instances = () => [];
 
+    /// <summary>The process's one registry, which the proxy's metrics join.</summary>
+    internal CollectorRegistry Registry => _registry;
+
     public BalancerMetrics()
     {
         var f = Prometheus.Metrics.WithCustomRegistry(_registry);

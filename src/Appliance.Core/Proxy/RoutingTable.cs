@@ -22,6 +22,12 @@ public sealed record RoutingOptions
     public bool ReplicasFallBackToPrimary { get; init; } = true;
     /// <summary>A replica further behind the leader's last published position than this (bytes) takes no clients; null: no limit.</summary>
     public long? MaximumReplicaLag { get; init; }
+    /// <summary>
+    /// Static discovery with a check that cannot tell the role (tcp, pgsql): the one backend that is up
+    /// takes writes, as a plain HAProxy backend would send them; never when two are up, since nothing
+    /// says which of them is the primary.
+    /// </summary>
+    public bool LoneUpBackendIsPrimary { get; init; }
 }
 
 /// <summary>
@@ -37,29 +43,45 @@ public static class RoutingTable
     /// <param name="backends">Every backend the proxy knows (configured, or learnt from earlier snapshots): the backstop's list.</param>
     /// <param name="checks">Each backend's health, by name.</param>
     /// <param name="options">How the replica pool behaves.</param>
-    public static Routes Compute(ClusterSnapshot? cluster, IReadOnlyCollection<Backend> backends, IReadOnlyDictionary<string, BackendCheck> checks, RoutingOptions options)
+    /// <param name="now">The time a scheduled switchover is compared with.</param>
+    public static Routes Compute(ClusterSnapshot? cluster, IReadOnlyCollection<Backend> backends, IReadOnlyDictionary<string, BackendCheck> checks, RoutingOptions options, DateTimeOffset now)
     {
-        var (primary, why) = cluster is null ? PrimaryFromChecks(backends, checks) : PrimaryFromCluster(cluster, checks);
+        var (primary, why) = cluster is null ? PrimaryFromChecks(backends, checks, options) : PrimaryFromCluster(cluster, checks, now);
         var replicas = cluster is null
-            ? [.. backends.Where(b => checks.TryGetValue(b.Name, out var k) && k.Up && k.Role == BackendRole.Replica)]
+            ? [.. backends.Where(b => b != primary && checks.TryGetValue(b.Name, out var k) && k.Up
+                && (k.Role == BackendRole.Replica || (options.LoneUpBackendIsPrimary && k.Role == BackendRole.Unknown)))]
             : ReplicasFromCluster(cluster, checks, options);
         if (replicas.IsEmpty && options.ReplicasFallBackToPrimary && primary is not null)
             return new(primary, [primary], why + "; no healthy replica: read-only clients go to the primary");
         return new(primary, replicas, why);
     }
 
-    static (Backend?, string) PrimaryFromCluster(ClusterSnapshot c, IReadOnlyDictionary<string, BackendCheck> checks)
+    static (Backend?, string) PrimaryFromCluster(ClusterSnapshot c, IReadOnlyDictionary<string, BackendCheck> checks, DateTimeOffset now)
     {
         if (c.Leader is null) return (null, "the leader key is free: holding write connections until a new primary takes it");
+        // A switchover is about to stop the primary: new clients wait for the new one rather than meet
+        // "the database system is shutting down" (patronictl and our API write this key first).
+        if (FailoverRequest.From(c) is { } f && f.Member != c.Leader.Name && (f.Leader is null || f.Leader == c.Leader.Name) && (f.ScheduledAt is null || f.ScheduledAt <= now))
+            return (null, $"a switchover from {c.Leader.Name}{(f.Member is null ? "" : $" to {f.Member}")} is under way: holding write connections until the new primary takes over");
         if (c.LeaderMember is not { } m || BackendOf(m) is not { } b) return (null, $"{c.Leader.Name} holds the leader key but has published no address yet");
         if (!checks.TryGetValue(m.Name, out var check) || !check.Up) return (null, $"{m.Name} holds the leader key but its health check fails");
         if (RoleOf(m, check) != BackendRole.Primary) return (null, $"{m.Name} holds the leader key but does not report itself primary yet");
         return (b, $"{m.Name} holds the leader key and reports itself primary");
     }
 
-    static (Backend?, string) PrimaryFromChecks(IReadOnlyCollection<Backend> backends, IReadOnlyDictionary<string, BackendCheck> checks)
+    static (Backend?, string) PrimaryFromChecks(IReadOnlyCollection<Backend> backends, IReadOnlyDictionary<string, BackendCheck> checks, RoutingOptions options)
     {
         var primaries = backends.Where(b => checks.TryGetValue(b.Name, out var k) && k.Up && k.Role == BackendRole.Primary).ToList();
+        if (primaries.Count == 0 && options.LoneUpBackendIsPrimary)
+        {
+            var up = backends.Where(b => checks.TryGetValue(b.Name, out var k) && k.Up).ToList();
+            return up.Count switch
+            {
+                0 => (null, "no backend's check passes"),
+                1 => (up[0], $"{up[0].Name} is the only backend whose check passes (static discovery, a check that cannot tell the role)"),
+                _ => (null, $"{string.Join(", ", up.Select(b => b.Name))} all pass a check that cannot tell the role: sending writes to none"),
+            };
+        }
         return primaries.Count switch
         {
             0 => (null, "etcd cannot be read and no backend's check says primary"),

@@ -1,0 +1,37 @@
+using Appliance.Balancer.Proxy.DataPath;
+using Appliance.Balancer.Proxy.Listening;
+using Appliance.Balancer.Proxy.Stats;
+using Appliance.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Appliance.Proxy.Tests.Sessions;
+
+/// <summary>One in-process listener on 127.0.0.1 in front of one fixed server, with the data path named.</summary>
+public sealed class TestProxy : IAsyncDisposable
+{
+    public ProxyListener Listener { get; }
+    public ListenerStats Stats { get; } = new("test");
+    public FixedPool Pool { get; }
+    public IDataPath DataPath { get; }
+    public int Port => Listener.LocalEndPoint!.Port;
+
+    public TestProxy(string dataPath, int backendPort, Func<ProxySection, ProxySection>? configure = null)
+    {
+        var proxy = new ProxySection { DataPath = dataPath, Workers = 2 };
+        if (configure is not null) proxy = configure(proxy);
+        Pool = new FixedPool("test", new Backend("pg", "127.0.0.1", backendPort));
+        DataPath = DataPaths.Create(dataPath, TimeProvider.System, NullLogger.Instance);
+        Assert.Equal(dataPath, DataPath.Name); // a fallback would hide the path under test
+        Listener = new ProxyListener(new ProxyListenerSection { Name = "test", Bind = "127.0.0.1:0" }, proxy, Pool, Stats, DataPath, NullLogger.Instance);
+        Listener.Start();
+    }
+
+    public long Closed(string reason) => Stats.Closed.TryGetValue(reason, out var n) ? n : 0;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Listener.DisposeAsync();
+        (DataPath as IDisposable)?.Dispose();
+        Pool.Dispose();
+    }
+}
