@@ -46,3 +46,7 @@ bench-switchover runs="5": publish
 # VIP takeover time seen from a client namespace, appliance-balancer and keepalived, v2/v3, SIGKILL/SIGTERM (needs root; bench/README.md).
 bench-vip runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- vip --runs {{runs}}
+
+# pgbench direct vs HAProxy vs appliance-balancer (copy and splice data paths), interleaved rounds (bench/README.md).
+bench-proxy rounds="5": publish
+    dotnet run --project bench/Appliance.Bench -c Release -- proxy --rounds {{rounds}}

@@ -12,6 +12,7 @@ packages=(
   util-linux           # setpriv: PostgreSQL runs as the postgres user when the agent is root
   iproute2 nftables    # namespaces and partitions in the lab
   keepalived tcpdump iputils-ping   # the reference VRRP speaker, packet captures and ping in the namespace tests
+  haproxy              # the reference proxy for the proxy benchmark (bench/README.md)
   procps curl ca-certificates
   libfuse3-dev fuse3 pkg-config gcc   # the FUSE watchdog emulator the watchdog device tests compile and mount
 )
@@ -35,6 +36,6 @@ fi
 
 # The packaged services are not ours: stop them if a service manager started them (no-op in containers).
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  systemctl disable --now etcd postgresql patroni >/dev/null 2>&1 || true
+  systemctl disable --now etcd postgresql patroni haproxy >/dev/null 2>&1 || true
 fi
 echo "setup: ok (PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}'), $(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /'))"

@@ -1,4 +1,5 @@
 using Appliance.Bench;
+using Appliance.Bench.Proxy;
 using Appliance.Bench.Vip;
 using Appliance.Lab;
 
@@ -18,7 +19,12 @@ switch (command)
         return await VipTakeoverBench.RunAsync(
             [new BalancerSpeaker { Name = await BalancerSpeaker.VersionAsync() }, new KeepalivedSpeaker { Name = await KeepalivedSpeaker.VersionAsync() }],
             runs, Console.Out, stop.Token);
+    case "proxy":
+        // pgbench direct vs HAProxy vs appliance-balancer (copy, splice), interleaved rounds.
+        return await ProxyBench.RunAsync(Option("--rounds", 5), Option("--seconds", 7), Console.Out, stop.Token);
     default:
-        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces)");
+        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces) | proxy [--rounds N] [--seconds S]");
         return 2;
 }
+
+int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
