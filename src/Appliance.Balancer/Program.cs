@@ -16,6 +16,13 @@ using Microsoft.Extensions.Logging;
 // from etcd) whose health every instance tracks, and /metrics, /status, /proxy, /stats on balancer.listen.
 const string Version = "0.3.0";
 
+// The proxy's sessions go on straight on the socket engine's thread instead of hopping to the thread pool
+// at every socket event: the proxy benchmark measured that hop as most of our CPU per transaction
+// (bench/README.md). Nothing on those paths blocks. It must be set before the first socket exists; an
+// operator's own value wins.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+
 var (config, exitCode) = await DaemonStart.PrepareAsync("appliance-balancer", Version, ConfigRole.Balancer, args, Console.Out, Console.Error);
 if (config is null) return exitCode;
 

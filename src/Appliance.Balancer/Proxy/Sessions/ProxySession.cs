@@ -217,7 +217,12 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             try
             {
                 await server.SendAsync(startup, SocketFlags.None, stopping).ConfigureAwait(false);
-                if (!await ServerSpeaksFirstAsync(server, stopping).ConfigureAwait(false)) return [];
+                if (await ServerSpeaksFirstAsync(server, lease, stopping).ConfigureAwait(false) is not { } serverFirst) return null;
+                if (!serverFirst)
+                {
+                    new PumpCounters(ctx.Stats, lease.Stats).FromClient(startup.Length);
+                    return [];
+                }
                 if (await FirstMessageAsync(server, lease, stopping).ConfigureAwait(false) is not { } got) return null;
                 reply = got;
             }
@@ -229,7 +234,10 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             var verdict = PgsqlCheck.Classify(reply);
             if (!(verdict is { Complete: true, FailedAt: CheckLayer.Server } && verdict.Detail.StartsWith(CannotConnectNow, StringComparison.Ordinal))
                 || ctx.Time.GetElapsedTime(asked) + NotReadyPause >= ctx.Proxy.QueueTimeout)
+            {
+                new PumpCounters(ctx.Stats, lease.Stats).FromClient(startup.Length);
                 return reply;
+            }
             ctx.Log.NotReadyRetry(ctx.Listener, _clientName, Describe(lease.Backend), verdict.Detail);
             DropServer();
             await Task.Delay(NotReadyPause, ctx.Time, stopping).ConfigureAwait(false);
@@ -242,12 +250,16 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
     /// looking and just moves bytes: waiting for the server would deadlock a server that waits for the
     /// client. Zero-byte receives wait for data without taking it.
     /// </summary>
-    async Task<bool> ServerSpeaksFirstAsync(Socket server, CancellationToken stopping)
+    /// <returns>True when the server spoke first, false when the client did; null (after closing with a reason) when neither did within <c>server_timeout</c> or the server left the pool.</returns>
+    async Task<bool?> ServerSpeaksFirstAsync(Socket server, PoolLease lease, CancellationToken stopping)
     {
-        using var race = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var serverReady = server.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, race.Token).AsTask();
-        var clientReady = client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, race.Token).AsTask();
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(stopping, lease.Shutdown);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(race.Token);
+        if (ctx.Proxy.ServerTimeout > TimeSpan.Zero) timeout.CancelAfter(ctx.Proxy.ServerTimeout);
+        var serverReady = server.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).AsTask();
+        var clientReady = client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, timeout.Token).AsTask();
         var first = await Task.WhenAny(serverReady, clientReady).ConfigureAwait(false);
+        var timedOut = timeout.IsCancellationRequested;
         await race.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -258,6 +270,16 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             // The loser was cancelled, or a side reset: the next real receive reports it.
         }
         stopping.ThrowIfCancellationRequested();
+        if (lease.Shutdown.IsCancellationRequested)
+        {
+            Close("shutdown_sessions", $"{Describe(lease.Backend)} left the pool");
+            return null;
+        }
+        if (timedOut && !first.IsCompletedSuccessfully)
+        {
+            Close("server_timeout", $"{Describe(lease.Backend)} did not answer the startup message within server_timeout");
+            return null;
+        }
         return first == serverReady;
     }
 
@@ -265,26 +287,22 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
     const string CannotConnectNow = "57P03:";
     static readonly TimeSpan NotReadyPause = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Reads until the server's first message is whole (or 8 KB, enough for any ErrorResponse we look into), within <c>server_timeout</c>.</summary>
+    /// <summary>
+    /// One read of what the server sent first, within <c>server_timeout</c>. PostgreSQL's answer to a startup
+    /// message is a few dozen bytes in one segment; whatever one read brings is passed on as it is, so a
+    /// server that sends part of something and waits is never waited for.
+    /// </summary>
     async Task<byte[]?> FirstMessageAsync(Socket server, PoolLease lease, CancellationToken stopping)
     {
         var buffer = new byte[8192];
-        int have = 0;
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping, lease.Shutdown);
         if (ctx.Proxy.ServerTimeout > TimeSpan.Zero) wait.CancelAfter(ctx.Proxy.ServerTimeout);
         try
         {
-            do
-            {
-                int n = await server.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None, wait.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    if (have > 0) break;
-                    Close("server_reset", $"{Describe(lease.Backend)} closed without answering the startup message");
-                    return null;
-                }
-                have += n;
-            } while (have < buffer.Length && !PgsqlCheck.Classify(buffer.AsSpan(0, have)).Complete);
+            int n = await server.ReceiveAsync(buffer, SocketFlags.None, wait.Token).ConfigureAwait(false);
+            if (n > 0) return buffer[..n];
+            Close("server_reset", $"{Describe(lease.Backend)} closed without answering the startup message");
+            return null;
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
         {
@@ -292,7 +310,6 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             else Close("server_timeout", $"{Describe(lease.Backend)} did not answer the startup message within server_timeout");
             return null;
         }
-        return buffer[..have];
     }
 
     void DropServer()
