@@ -10,6 +10,13 @@ internal static class ProxyRules
         {
             Unique(proxy.Listener, l => l.Name, listeners, "proxy.listener", "name", "listener name", errors);
             Unique(proxy.Listener, l => l.Bind, listeners, "proxy.listener", "bind", "address (two listeners cannot share a port)", errors);
+            for (var i = 0; i < proxy.Listener.Count; i++)
+            {
+                var bind = proxy.Listener[i].Bind;
+                if (bind.Length > 0 && !errors.HasFailed($"proxy.listener[{i}].bind") && !System.Net.IPEndPoint.TryParse(bind, out _))
+                    errors.Add(listeners[i].TryGet("bind", out var entry) ? entry.KeyLocation : listeners[i].Location, $"proxy.listener[{i}].bind",
+                        $"expected an IP address and port (0.0.0.0:5000, 10.0.0.100:5000, [::]:5000), found {TomlWriter.Quote(bind)}: a listener binds an address, not a name");
+            }
         }
 
         var backends = Tables(tree, "proxy.backend");

@@ -87,6 +87,7 @@ public sealed class ConfigProxyTests
     [InlineData("balance = \"leastconn\"", "balance = \"random\"", "proxy.listener[1].balance", "\"roundrobin\"", 13)]
     [InlineData("discovery = \"etcd\"", "discovery = \"dns\"", "proxy.discovery", "\"etcd\", \"static\"", 2)]
     [InlineData("bind = \"10.231.0.140:5001\"", "bind = \"10.231.0.140\"", "proxy.listener[1].bind", "host:port", 11)]
+    [InlineData("bind = \"10.231.0.140:5001\"", "bind = \"vip.example:5001\"", "proxy.listener[1].bind", "an IP address and port", 11)]
     public void Each_mistake_names_its_line_and_key(string find, string replace, string key, string expected, int line)
     {
         var error = ConfigText.Single(Balancer(Listeners.Replace(find, replace, StringComparison.Ordinal)));

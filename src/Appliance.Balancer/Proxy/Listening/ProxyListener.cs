@@ -61,10 +61,12 @@ public sealed class ProxyListener : IAsyncDisposable
                 if (endPoint.Port == 0) endPoint = (IPEndPoint)s.LocalEndPoint!;
             }
         }
-        catch
+        catch (Exception e)
         {
             foreach (var s in _sockets) s.Dispose();
             _sockets.Clear();
+            // The operator needs the listener and the address, not only "Address already in use".
+            if (e is System.Net.Sockets.SocketException se) throw new IOException($"{Name}: cannot listen on {endPoint}: {se.Message}", se);
             throw;
         }
         LocalEndPoint = endPoint;
