@@ -123,7 +123,7 @@ internal static class ConfigSchema
 
     private static readonly TableSpec<ProxyListenerSection> ProxyListener = new("an address clients connect to, and the pool behind it",
         Value<ProxyListenerSection, string>("name", "the metrics label and log name, unique; required", new StringKind(ConfigChecks.Label), s => s.Name, (s, v) => s with { Name = v }),
-        Value<ProxyListenerSection, string>("bind", "host:port to listen on; may be a VIP this node does not hold yet; required", new StringKind(ConfigChecks.HostPort), s => s.Bind, (s, v) => s with { Bind = v }),
+        Value<ProxyListenerSection, string>("bind", "IP:port to listen on; may be a VIP this node does not hold yet; required", new StringKind(ConfigChecks.HostPort), s => s.Bind, (s, v) => s with { Bind = v }),
         Value<ProxyListenerSection, string>("role", "primary (read-write: the leader only) or replica (read-only: healthy replicas); required", new StringKind(ConfigChecks.OneOf("primary", "replica")), s => s.Role, (s, v) => s with { Role = v }),
         Value<ProxyListenerSection, string>("balance", "how a replica pool spreads clients: roundrobin, leastconn or source (client address hash); weights apply", new StringKind(ConfigChecks.OneOf("roundrobin", "leastconn", "source")), s => s.Balance, (s, v) => s with { Balance = v }),
         Value<ProxyListenerSection, bool>("fallback_to_primary", "a replica pool with no healthy replica sends clients to the primary", Boolean, s => s.FallbackToPrimary, (s, v) => s with { FallbackToPrimary = v }),

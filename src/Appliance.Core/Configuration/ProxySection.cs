@@ -82,7 +82,7 @@ public sealed record ProxyListenerSection
 {
     /// <summary><c>name</c>: the metrics label and log name. Required.</summary>
     public string Name { get; init; } = "";
-    /// <summary><c>bind</c>: <c>host:port</c> to listen on; may be a VIP this node does not hold yet (IP_FREEBIND). Required.</summary>
+    /// <summary><c>bind</c>: <c>IP:port</c> to listen on; may be a VIP this node does not hold yet (IP_FREEBIND). Required.</summary>
     public string Bind { get; init; } = "";
     /// <summary><c>role</c>: <c>primary</c> (read-write: the leader only) or <c>replica</c> (read-only: healthy replicas). Required.</summary>
     public string Role { get; init; } = "primary";
