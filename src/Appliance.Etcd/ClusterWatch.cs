@@ -66,10 +66,7 @@ public sealed partial class ClusterWatch : IAsyncDisposable
         _options = options;
         _time = time;
         _log = log;
-        _auth = string.IsNullOrEmpty(etcd.Username) ? null : new EtcdAuth(etcd.Username, etcd.Password ?? "");
-        _channel = EtcdChannel.Create(etcd, _auth);
-        var invoker = _channel.CreateCallInvoker();
-        _auth?.Attach(invoker);
+        (_channel, var invoker, _auth) = EtcdChannel.Connect(etcd);
         _kv = new KV.KVClient(invoker);
         _watches = new Watch.WatchClient(invoker);
         _prefix = ByteString.CopyFromUtf8(_keys.Prefix);

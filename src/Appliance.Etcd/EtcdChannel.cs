@@ -24,6 +24,16 @@ namespace Appliance.Etcd;
 /// </remarks>
 internal static class EtcdChannel
 {
+    /// <summary>The channel, its call invoker with the token authentication attached (when <c>username</c> is set), and that authentication.</summary>
+    public static (GrpcChannel Channel, CallInvoker Invoker, EtcdAuth? Auth) Connect(EtcdSection etcd)
+    {
+        var auth = string.IsNullOrEmpty(etcd.Username) ? null : new EtcdAuth(etcd.Username, etcd.Password ?? "");
+        var channel = Create(etcd, auth);
+        var invoker = channel.CreateCallInvoker();
+        auth?.Attach(invoker);
+        return (channel, invoker, auth);
+    }
+
     public static GrpcChannel Create(EtcdSection etcd, EtcdAuth? auth)
     {
         if (etcd.Endpoints.Count == 0) throw new ArgumentException("etcd.endpoints is empty", nameof(etcd));

@@ -69,10 +69,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         _ttl = ttlSeconds;
         _time = time;
         _log = log;
-        _auth = string.IsNullOrEmpty(etcd.Username) ? null : new EtcdAuth(etcd.Username, etcd.Password ?? "");
-        _channel = EtcdChannel.Create(etcd, _auth);
-        var invoker = _channel.CreateCallInvoker();
-        _auth?.Attach(invoker);
+        (_channel, var invoker, _auth) = EtcdChannel.Connect(etcd);
         _client = new EtcdClient(invoker);
         _leases = new Lease.LeaseClient(invoker);
         _watches = new Watch.WatchClient(invoker);

@@ -32,7 +32,7 @@ public sealed class LocalCluster : IAsyncDisposable
         Directory.CreateDirectory(o.Root);
         // PostgreSQL runs as the postgres user: it must be able to walk into the root.
         File.SetUnixFileMode(o.Root, (UnixFileMode)0b111_101_101);
-        var ports = FreePorts(2 + 2 * o.Members);
+        var ports = LoopbackPorts.Free(2 + 2 * o.Members);
         var etcd = new EtcdProcess(Path.Combine(o.Root, "etcd"), ports[0], ports[1]);
         var members = Enumerable.Range(1, o.Members).Select(i => new LabMember
         {
@@ -153,19 +153,6 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>A libpq connection string for a member, as the superuser.</summary>
     public string ConnectionString(string name, string database = "postgres")
         => $"Host=127.0.0.1;Port={this[name].PgPort};Username=postgres;Password={Options.SuperuserPassword};Database={database};Timeout=5;Pooling=false";
-
-    static int[] FreePorts(int n)
-    {
-        var listeners = Enumerable.Range(0, n).Select(_ =>
-        {
-            var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            l.Start();
-            return l;
-        }).ToList();
-        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 
     /// <summary>Stops every agent (which stops its PostgreSQL), kills any postmaster left, stops etcd and removes the folder.</summary>
     public async ValueTask DisposeAsync()

@@ -134,18 +134,4 @@ public static class BenchProxies
         var target = new ProxyTarget(name, port, ChildProcess.Start(name, binary, ["run", "-c", toml], Path.Combine(dir, "balancer.log")));
         return await target.ReadyAsync(ct) is { } why ? (null, why) : (target, "");
     }
-
-    /// <summary>Ports nobody listens on now (bound to port 0, then released).</summary>
-    public static int[] FreePorts(int n)
-    {
-        var listeners = Enumerable.Range(0, n).Select(_ =>
-        {
-            var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            l.Start();
-            return l;
-        }).ToList();
-        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }

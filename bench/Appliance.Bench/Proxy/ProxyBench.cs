@@ -1,3 +1,4 @@
+using Appliance.Lab;
 using System.Diagnostics;
 using System.Globalization;
 using Appliance.Bench.Vip;
@@ -43,7 +44,7 @@ public static class ProxyBench
         {
             await o.WriteLineAsync($"proxy benchmark: {rounds} round(s) × {Workloads.Length} workloads × up to 4 targets × {seconds} s; {await MachineAsync()}");
             await o.WriteLineAsync($"  work folder {root}; load average {Load()}");
-            var ports = BenchProxies.FreePorts(7);
+            var ports = LoopbackPorts.Free(7);
             pg = await BenchPostgres.StartAsync(root, ports[0], ct);
             await o.WriteLineAsync($"  {await VersionAsync("/usr/lib/postgresql/15/bin/postgres", "--version")} on 127.0.0.1:{pg.Port}; pgbench -i -s {Scale}");
             await Pgbench.InitAsync(pg.Port, Scale, ct);

@@ -91,7 +91,7 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
                     return;
                 default:
                     if (await StartAsync(buffer.AsMemory(0, have), stopping).ConfigureAwait(false) is not { } reply) return;
-                    await PumpAsync(ReadOnlyMemory<byte>.Empty, stopping, reply).ConfigureAwait(false);
+                    await PumpAsync(ReadOnlyMemory<byte>.Empty, stopping, reply, sentToServer: have).ConfigureAwait(false);
                     return;
             }
         }
@@ -218,11 +218,7 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             {
                 await server.SendAsync(startup, SocketFlags.None, stopping).ConfigureAwait(false);
                 if (await ServerSpeaksFirstAsync(server, lease, stopping).ConfigureAwait(false) is not { } serverFirst) return null;
-                if (!serverFirst)
-                {
-                    new PumpCounters(ctx.Stats, lease.Stats).FromClient(startup.Length);
-                    return [];
-                }
+                if (!serverFirst) return [];
                 if (await FirstMessageAsync(server, lease, stopping).ConfigureAwait(false) is not { } got) return null;
                 reply = got;
             }
@@ -234,10 +230,7 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
             var verdict = PgsqlCheck.Classify(reply);
             if (!(verdict is { Complete: true, FailedAt: CheckLayer.Server } && verdict.Detail.StartsWith(CannotConnectNow, StringComparison.Ordinal))
                 || ctx.Time.GetElapsedTime(asked) + NotReadyPause >= ctx.Proxy.QueueTimeout)
-            {
-                new PumpCounters(ctx.Stats, lease.Stats).FromClient(startup.Length);
                 return reply;
-            }
             ctx.Log.NotReadyRetry(ctx.Listener, _clientName, Describe(lease.Backend), verdict.Detail);
             DropServer();
             await Task.Delay(NotReadyPause, ctx.Time, stopping).ConfigureAwait(false);
@@ -346,12 +339,13 @@ internal sealed class ProxySession(Socket client, SessionContext ctx)
         return null;
     }
 
-    /// <summary>Sends the bytes already read to the server (and those already read from it to the client), then lets the data path move the rest until the session ends.</summary>
-    async Task PumpAsync(ReadOnlyMemory<byte> pending, CancellationToken stopping, byte[]? fromServer = null)
+    /// <summary>Sends the bytes already read to the server (and those already read from it to the client), then lets the data path move the rest until the session ends. <paramref name="sentToServer"/>: client bytes the startup already delivered, counted here with the rest.</summary>
+    async Task PumpAsync(ReadOnlyMemory<byte> pending, CancellationToken stopping, byte[]? fromServer = null, int sentToServer = 0)
     {
         var server = _server!;
         var lease = _lease!;
         var counters = new PumpCounters(ctx.Stats, lease.Stats);
+        counters.FromClient(sentToServer);
         if (fromServer is { Length: > 0 })
         {
             await client.SendAsync(fromServer, SocketFlags.None, stopping).ConfigureAwait(false);
