@@ -1,6 +1,6 @@
 using Appliance.Lab;
 
-// appliance-lab: runs the appliance on this machine. `demo` is the README's main job.
+// appliance-lab: runs the appliance on this machine. `demo` is the README's main job; `lab` runs the lab.
 using var stop = new CancellationTokenSource();
 using var signals = new StopSignals(stop);
 
@@ -9,7 +9,9 @@ switch (command)
 {
     case "demo":
         return await Demo.RunAsync(Repo.Root(), Console.Out, stop.Token);
+    case "lab":
+        return await LabCommand.RunAsync(Repo.Root(), args[1..], Console.Out, stop.Token);
     default:
-        await Console.Error.WriteLineAsync($"unknown command '{command}'. Commands: demo");
+        await Console.Error.WriteLineAsync($"unknown command '{command}'. Commands: demo, lab");
         return 2;
 }

@@ -5,12 +5,14 @@ namespace Appliance.Lab;
 
 /// <summary>
 /// A loopback TCP relay in front of a service, so one client's path to it can be cut and restored
-/// (a partition on one machine, without namespaces). Cutting closes every relayed connection and
-/// refuses new ones; healing listens again on the same port.
+/// (a partition on one machine, without namespaces), or so a program on the host can reach a service
+/// inside a lab namespace (the upstream socket is then created in that namespace). Cutting closes
+/// every relayed connection and refuses new ones; healing listens again on the same port.
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
     readonly IPEndPoint _target;
+    readonly Func<Socket> _newUpstream;
     readonly object _lock = new();
     readonly List<Socket> _open = [];
     Socket? _listener;
@@ -19,9 +21,17 @@ public sealed class TcpRelay : IAsyncDisposable
     public int Port { get; }
     public bool IsCut { get; private set; }
 
+    /// <summary>A relay to <c>127.0.0.1:<paramref name="targetPort"/></c>.</summary>
     public TcpRelay(int targetPort)
+        : this(new IPEndPoint(IPAddress.Loopback, targetPort), () => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
     {
-        _target = new IPEndPoint(IPAddress.Loopback, targetPort);
+    }
+
+    /// <summary>A relay to <paramref name="target"/>, connecting with sockets from <paramref name="newUpstream"/> (e.g. one made inside a namespace).</summary>
+    public TcpRelay(IPEndPoint target, Func<Socket> newUpstream)
+    {
+        _target = target;
+        _newUpstream = newUpstream;
         Port = Listen(0);
     }
 
@@ -50,7 +60,13 @@ public sealed class TcpRelay : IAsyncDisposable
 
     async Task RelayAsync(Socket client, CancellationToken ct)
     {
-        var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        Socket upstream;
+        try { upstream = _newUpstream(); }
+        catch (InvalidOperationException)
+        {
+            client.Dispose();
+            return;
+        }
         lock (_lock) { _open.Add(client); _open.Add(upstream); }
         try
         {

@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text;
+using Appliance.Lab.Balancer;
+
+namespace Appliance.Lab.NetLab;
+
+/// <summary>
+/// Our stack: <c>appliance-agent</c> on each database node and one <c>appliance-balancer</c> (proxy and
+/// VRRP in one process) on each balancer node, the published AOT binaries with the TOML written here,
+/// as on the appliance.
+/// </summary>
+public sealed class ApplianceStack : ILabStack
+{
+    public string Name => "appliance";
+    public string DatabaseManager => "agent";
+    public IReadOnlyList<string> BalancerServices { get; } = ["balancer"];
+
+    public void StartDatabase(NetLab lab, LabNode node)
+    {
+        var config = Path.Combine(node.Dir, "appliance.toml");
+        File.WriteAllText(config, AgentConfig(lab, node));
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var agent = lab.Binaries.Agent;
+        node.Run("agent", () => lab.Topology.Start(node.Name, $"{node.Name}-agent", agent, ["--config", config]));
+    }
+
+    public void StartBalancer(NetLab lab, LabNode node, int priority)
+    {
+        var config = Path.Combine(node.Dir, "balancer.toml");
+        File.WriteAllText(config, BalancerConfig(lab, priority));
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var balancer = lab.Binaries.Balancer;
+        node.Run("balancer", () => lab.Topology.Start(node.Name, $"{node.Name}-balancer", balancer, ["run", "--config", config]));
+    }
+
+    static string Quoted(IEnumerable<string> items) => string.Join(", ", items.Select(i => $"\"{i}\""));
+
+    /// <summary>The agent's TOML for <paramref name="node"/>.</summary>
+    public static string AgentConfig(NetLab lab, LabNode node)
+    {
+        var p = lab.Profile;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"""
+            # written by the Appliance lab for {node.Name} ({p.Name} profile)
+            [node]
+            name = "{node.Name}"
+            address = "{node.Address}"
+
+            [cluster]
+            scope = "{lab.Scope}"
+            namespace = "{NetLab.KeyNamespace}"
+
+            [etcd]
+            endpoints = [{Quoted(LabLayout.EtcdEndpoints)}]
+
+            [agent]
+            ttl = {p.Ttl}
+            loop_wait = {p.LoopWait}
+            retry_timeout = {p.RetryTimeout}
+            maximum_lag_on_failover = {p.MaximumLagOnFailover}
+            synchronous_mode = {(p.SynchronousMode ? "true" : "false")}
+
+            [postgresql]
+            data_dir = "{node.DataDir}"
+            listen = "{node.Address},127.0.0.1"
+            port = {LabLayout.PostgresPort}
+
+            [postgresql.parameters]
+            shared_buffers = "32MB"
+            max_connections = 100
+
+            [postgresql.superuser]
+            username = "postgres"
+            password = "{lab.SuperuserPassword}"
+
+            [postgresql.replication]
+            username = "replicator"
+            password = "{lab.ReplicationPassword}"
+
+            [restapi]
+            listen = "{node.Address}:{LabLayout.RestApiPort}"
+
+            # No watchdog device exists in a network namespace; on the appliance it is "required".
+            [watchdog]
+            mode = "off"
+
+            """);
+        return sb.ToString();
+    }
+
+    /// <summary>The balancer's TOML: the proxy following the cluster through etcd, listeners on the VIP, VRRP.</summary>
+    public static string BalancerConfig(NetLab lab, int priority)
+    {
+        var p = lab.Profile;
+        var vip = LabLayout.Vip;
+        var vrrp = new BalancerInstance
+        {
+            Interface = Netns.NodeSpec.Interface,
+            VirtualRouterId = LabLayout.VirtualRouterId,
+            Priority = priority,
+            Vip = vip,
+            VipPrefixLength = LabLayout.VipPrefixLength,
+            Version = p.VrrpVersion,
+            AdvertInterval = TimeSpan.FromSeconds(p.AdvertInterval),
+            AuthPass = p.VrrpVersion == 2 ? NetLab.VrrpPassword : null,
+            Listen = $"0.0.0.0:{LabLayout.BalancerStatusPort}",
+        };
+        var inter = p.CheckInter.ToString("0.0##", CultureInfo.InvariantCulture);
+        return vrrp.Render() + string.Create(CultureInfo.InvariantCulture, $"""
+
+            [cluster]
+            scope = "{lab.Scope}"
+            namespace = "{NetLab.KeyNamespace}"
+
+            [etcd]
+            endpoints = [{Quoted(LabLayout.EtcdEndpoints)}]
+
+            [proxy]
+            discovery = "etcd"
+
+            [proxy.check]
+            type = "http"
+            inter = {inter}
+            fall = {p.CheckFall}
+            rise = {p.CheckRise}
+
+            [[proxy.listener]]
+            name = "primary"
+            bind = "{vip}:{LabLayout.PrimaryPort}"
+            role = "primary"
+
+            [[proxy.listener]]
+            name = "replicas"
+            bind = "{vip}:{LabLayout.ReplicaPort}"
+            role = "replica"
+
+            """);
+    }
+}
