@@ -1,104 +1,116 @@
-using System.Text.Json;
+using Appliance.Lab.Checker;
+using Appliance.Lab.NetLab;
 
 namespace Appliance.Lab;
 
 /// <summary>
-/// The main job, first version: a 3-node cluster on loopback, shown and described, running until
-/// Ctrl-C, then removed.
+/// The main job: the lab comes up (our stack, production profile), a client writes through the VIP
+/// while the demo crashes the primary and then the balancer holding the VIP, the client's view is shown
+/// second by second and judged by the checker, and the lab stays up for the user to explore until
+/// Ctrl-C or <c>just lab down</c>.
 /// </summary>
 public static class Demo
 {
-    public static async Task<int> RunAsync(string repoRoot, TextWriter output, CancellationToken stop)
+    public static async Task<int> RunAsync(string repoRoot, TextWriter o, CancellationToken stop)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"appliance-demo-{Environment.ProcessId}");
-        var agent = AgentCommand.Locate(repoRoot, preferPublished: true);
-        await output.WriteLineAsync($"Appliance demo: 3 PostgreSQL 15 nodes, each run by appliance-agent ({agent.File}), one etcd, all on 127.0.0.1");
-        await output.WriteLineAsync($"  working folder: {root}");
-        var options = new LabOptions { Root = root, Agent = agent, Scope = "demo" };
-        var descriptionPath = Path.Combine(repoRoot, ".demo", "cluster.json");
-        await using var cluster = await LocalCluster.StartAsync(options, stop);
+        if (LabCommand.AlreadyRunning(repoRoot) is { } running)
+        {
+            await o.WriteLineAsync(running);
+            return 2;
+        }
+        var path = LabDescription.PathIn(repoRoot);
+        await o.WriteLineAsync("""
+            Appliance demo: three database nodes (etcd member, PostgreSQL 15, appliance-agent), two balancer
+            nodes (appliance-balancer: proxy + VRRP) sharing a VIP, and a client, each in its own network
+            namespace on a private bridge. Starting:
+            """);
         try
         {
-            await output.WriteLineAsync($"  etcd {cluster.Etcd.Endpoint} is up; agents started, waiting for a leader and two streaming replicas:");
-            await ClusterProgress.WaitHealthyAsync(cluster, output, TimeSpan.FromMinutes(5), stop);
-            Directory.CreateDirectory(Path.GetDirectoryName(descriptionPath)!);
-            await File.WriteAllBytesAsync(descriptionPath, Describe(cluster), stop);
-            await PrintAsync(cluster, output, descriptionPath, stop);
-            await output.WriteLineAsync("\nThe cluster runs until Ctrl-C.");
-            await Task.Delay(Timeout.Infinite, stop);
+            await using var lab = await NetLab.NetLab.StartAsync(new ApplianceStack(), LabProfile.Production, LabBinaries.Locate(repoRoot),
+                o, TimeSpan.FromMinutes(5), stop);
+            LabDescription.Write(path, lab, "up");
+            await o.WriteLineAsync();
+            await LabCommand.PrintStatusAsync(LabDescription.Read(path), o, stop);
+            await ShowFailoversAsync(lab, o, stop);
+            await o.WriteLineAsync($"""
+
+                The lab keeps running: explore it with the commands above, `npx --yes rust-just lab status`,
+                or appliancectl (artifacts/bin/appliancectl). Ctrl-C (or `npx --yes rust-just lab down`) removes it all.
+                """);
+            await LabDescription.HostAsync(path, lab, stop);
+            await o.WriteLineAsync("\nStopping the demo: every process, namespace and file it made goes.");
+            return 0;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            await output.WriteLineAsync("\nStopping the demo: agents, PostgreSQL, etcd; removing its files.");
+            await o.WriteLineAsync("\nInterrupted: the demo removed everything it made.");
+            return 1;
         }
         finally
         {
-            File.Delete(descriptionPath);
+            File.Delete(path);
         }
-        return 0;
     }
 
-    static async Task PrintAsync(LocalCluster c, TextWriter o, string descriptionPath, CancellationToken ct)
+    /// <summary>A live workload through the VIP while the primary's host and then the VRRP master crash.</summary>
+    static async Task ShowFailoversAsync(NetLab.NetLab lab, TextWriter o, CancellationToken stop)
     {
-        var members = await ClusterProgress.ReadAsync(c, ct);
-        await o.WriteLineAsync($"\n+ Cluster: {c.Options.Scope} (etcd {c.Etcd.Endpoint}, keys under {c.Options.Namespace}/{c.Options.Scope}/)");
-        await o.WriteLineAsync($"| {"Member",-6} | {"Host",-15} | {"Role",-7} | {"State",-8} | {"TL",2} | REST API");
-        foreach (var m in members)
-        {
-            var lm = c[m.Name];
-            var role = m.Role == "master" ? "Leader" : "Replica";
-            await o.WriteLineAsync($"| {m.Name,-6} | 127.0.0.1:{lm.PgPort,-5} | {role,-7} | {m.State,-8} | {m.Timeline,2} | {lm.ApiUrl}/patroni");
-        }
-        var primary = c.Members.First(m => members.First(p => p.Name == m.Name).Role == "master");
-        var hosts = string.Join(",", c.Members.Select(m => $"127.0.0.1:{m.PgPort}"));
-        await o.WriteLineAsync($"""
+        var faults = new LabFaults(lab);
+        await o.WriteLineAsync("\nA client in the client namespace now writes through the VIP (inserts and bank transfers):");
+        await using var workload = await Workload.StartAsync(new WorkloadOptions { ConnectionString = lab.Probe.ConnectionString("vip.primary") }, stop);
+        await WatchAsync(workload, o, TimeSpan.FromSeconds(4), stop);
 
-            Connect (the password is {c.Options.SuperuserPassword}):
-              psql "postgresql://postgres@127.0.0.1:{primary.PgPort}/postgres"                 # the primary now
-              psql "postgresql://postgres@{hosts}/postgres?target_session_attrs=read-write"   # whoever is primary
-            Watch it:
-              curl -s {primary.ApiUrl}/cluster        # members, roles, lag
-              curl -s {primary.ApiUrl}/metrics        # Prometheus
-              patronictl -c {c.WritePatronictlConfig()} list                 # the real patronictl
-            Try a failover: kill -9 {primary.Agent?.Pid} {primary.PostmasterPid}   (the agent and the postmaster of {primary.Name})
-            Machine-readable description: {descriptionPath}
-            """);
+        var before = await lab.Probe.ReadAsync(stop);
+        var primary = before.Leader!;
+        await o.WriteLineAsync($"\n>>> Crashing the primary {primary}: every process on it killed, its cable pulled.");
+        var crashAt = workload.Elapsed;
+        await faults.CrashNodeAsync(primary);
+        await WatchUntilAsync(workload, o, () => WritesResumed(workload, crashAt), stop);
+        var after = await lab.Probe.ReadAsync(stop);
+        await o.WriteLineAsync($"    The primary moved {primary} -> {after.Leader}; the client's longest write gap: {Gap(workload, crashAt)}.");
+        await o.WriteLineAsync($"    {primary} boots again and rejoins as a replica:");
+        await faults.BootNodeAsync(primary);
+        await lab.WaitHealthyAsync(o, TimeSpan.FromMinutes(3), stop);
+
+        var holder = (await lab.Probe.ReadAsync(stop)).VipHolders[0];
+        await o.WriteLineAsync($"\n>>> Crashing the balancer {holder}, which holds the VIP.");
+        var lbCrashAt = workload.Elapsed;
+        await faults.CrashNodeAsync(holder);
+        await WatchUntilAsync(workload, o, () => WritesResumed(workload, lbCrashAt), stop);
+        var moved = await lab.Probe.ReadAsync(stop);
+        await o.WriteLineAsync($"    The VIP moved {holder} -> {string.Join(",", moved.VipHolders)}; the client's longest write gap: {Gap(workload, lbCrashAt)}.");
+        await faults.BootNodeAsync(holder);
+        await lab.WaitHealthyAsync(TextWriter.Null, TimeSpan.FromMinutes(3), stop);
+
+        var history = await workload.StopAsync();
+        var final = await FinalStateReader.ReadAsync(lab.Probe.ConnectionString("vip.primary"), history, TimeSpan.FromMinutes(1), stop);
+        var result = Checker.Checker.Check(history, final);
+        var violations = result.Violations(lab.Profile.SynchronousMode);
+        await o.WriteLineAsync($"\nWhat the client saw, checked against the final state (synchronous mode: nothing acknowledged may be lost):\n{result.Summary}");
+        await o.WriteLineAsync(violations.Count == 0 ? "Verdict: no acknowledged write lost, the bank total held, one writer at a time."
+            : $"Verdict: VIOLATIONS:\n  {string.Join("\n  ", violations)}");
     }
 
-    /// <summary>The running demo as JSON, for scripts.</summary>
-    public static byte[] Describe(LocalCluster c)
+    static bool WritesResumed(Workload w, TimeSpan after) => w.History.Operations.Count(op => op.IsAcked && op.Start > after) >= 20;
+
+    static string Gap(Workload w, TimeSpan after) =>
+        w.History.WriteGaps(TimeSpan.Zero).Where(g => g.To > after).MaxBy(g => g.Duration)?.ToString() ?? "none";
+
+    static async Task WatchAsync(Workload w, TextWriter o, TimeSpan span, CancellationToken ct)
     {
-        using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        var until = w.Elapsed + span;
+        await WatchUntilAsync(w, o, () => w.Elapsed >= until, ct);
+    }
+
+    /// <summary>Prints the client's view every second until <paramref name="done"/>, then two more seconds.</summary>
+    static async Task WatchUntilAsync(Workload w, TextWriter o, Func<bool> done, CancellationToken ct)
+    {
+        var deadline = w.Elapsed + TimeSpan.FromMinutes(3);
+        while (!done() && w.Elapsed < deadline)
         {
-            w.WriteStartObject();
-            w.WriteStartObject("etcd");
-            w.WriteStartArray("endpoints");
-            w.WriteStringValue(c.Etcd.Endpoint);
-            w.WriteEndArray();
-            if (c.Etcd.Pid is int ep) w.WriteNumber("pid", ep);
-            w.WriteEndObject();
-            w.WriteString("namespace", c.Options.Namespace);
-            w.WriteString("scope", c.Options.Scope);
-            w.WriteString("root", c.Options.Root);
-            w.WriteStartArray("members");
-            foreach (var m in c.Members)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", m.Name);
-                w.WriteString("host", "127.0.0.1");
-                w.WriteNumber("port", m.PgPort);
-                w.WriteString("rest_url", m.ApiUrl);
-                w.WriteString("data_dir", m.DataDir);
-                w.WriteString("config", m.ConfigPath);
-                w.WriteString("agent_log", m.AgentLog);
-                if (m.Agent is { HasExited: false } a) w.WriteNumber("agent_pid", a.Pid);
-                if (m.PostmasterPid is int pp) w.WriteNumber("postmaster_pid", pp);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
+            await o.WriteLineAsync($"    {w.Snapshot()}");
+            await Task.Delay(1000, ct);
         }
-        return ms.ToArray();
+        await o.WriteLineAsync($"    {w.Snapshot()}");
     }
 }

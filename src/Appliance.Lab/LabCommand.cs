@@ -70,8 +70,7 @@ public static class LabCommand
     static async Task<int> UpAsync(string repoRoot, Options options, TextWriter o, CancellationToken stop)
     {
         var path = LabDescription.PathIn(repoRoot);
-        if (File.Exists(path) && HarnessAlive(LabDescription.Read(path).HarnessPid))
-            return Fail(o, $"a lab is already running (see {path}): `npx --yes rust-just lab down` first");
+        if (AlreadyRunning(repoRoot) is { } running) return Fail(o, running);
         var log = Path.Combine(repoRoot, ".lab", "lab.log");
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);
         File.Delete(path);
@@ -134,23 +133,12 @@ public static class LabCommand
     /// <summary>The harness: brings the lab up, keeps <c>.lab/lab.json</c> current, takes it down on SIGTERM or Ctrl-C.</summary>
     static async Task<int> ServeAsync(string repoRoot, Options options, TextWriter o, CancellationToken stop)
     {
-        var path = LabDescription.PathIn(repoRoot);
         try
         {
             await using var lab = await NetLab.NetLab.StartAsync(ILabStack.Named(options.Stack), LabProfile.Named(options.Profile),
                 LabBinaries.Locate(repoRoot), o, TimeSpan.FromMinutes(5), stop);
-            try
-            {
-                await o.WriteLineAsync("  the lab is healthy");
-                while (!stop.IsCancellationRequested)
-                {
-                    LabDescription.Write(path, lab, "up");
-                    await Task.Delay(TimeSpan.FromSeconds(2), stop);
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-            }
+            await o.WriteLineAsync("  the lab is healthy");
+            await LabDescription.HostAsync(LabDescription.PathIn(repoRoot), lab, stop);
             await o.WriteLineAsync("taking the lab down: stopping every process, removing the namespaces and files");
             return 0;
         }
@@ -163,10 +151,14 @@ public static class LabCommand
             await o.WriteLineAsync($"the lab failed: {e.Message}");
             return 1;
         }
-        finally
-        {
-            File.Delete(path);
-        }
+    }
+
+    /// <summary>An error when a lab already runs from this checkout (two labs would fight over lab.json).</summary>
+    public static string? AlreadyRunning(string repoRoot)
+    {
+        var path = LabDescription.PathIn(repoRoot);
+        return File.Exists(path) && HarnessAlive(LabDescription.Read(path).HarnessPid)
+            ? $"a lab is already running (see {path}): `npx --yes rust-just lab down` first" : null;
     }
 
     static async Task<int> StatusAsync(string repoRoot, TextWriter o, CancellationToken stop)

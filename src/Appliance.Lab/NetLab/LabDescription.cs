@@ -84,6 +84,29 @@ public sealed class LabDescription
         File.Move(temp, path, overwrite: true);
     }
 
+    /// <summary>
+    /// Keeps <paramref name="path"/> current (every 2 s) until <paramref name="stop"/>, then deletes it:
+    /// what a harness does while it owns a running lab.
+    /// </summary>
+    public static async Task HostAsync(string path, NetLab lab, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Write(path, lab, "up");
+                await Task.Delay(TimeSpan.FromSeconds(2), stop);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     static JsonObject Node(LabNode n)
     {
         var o = new JsonObject
