@@ -55,6 +55,9 @@ public sealed record CheckResult
     public required IReadOnlyList<TimelineRegression> TimelineRegressions { get; init; }
     public required int TimelineRegressionCount { get; init; }
 
+    /// <summary>The most frequent reasons writes did not succeed, so a summary says what clients ran into.</summary>
+    public required IReadOnlyList<(string Error, int Count)> CommonErrors { get; init; }
+
     public required IReadOnlyList<ServingPeriod> Serving { get; init; }
     public required WriteGap? LongestWriteGap { get; init; }
 
@@ -95,6 +98,7 @@ public sealed record CheckResult
             s.AppendLine($"served by: {(Serving.Count == 0 ? "nobody" : string.Join(", then ", Serving))}");
             s.AppendLine($"split brain: {(SplitBrain ? $"{SharedTimelines.Count} shared timeline(s), {TimelineRegressionCount} timeline regression(s)" : "none seen")}");
             s.Append($"longest write gap: {LongestWriteGap?.ToString() ?? "none"}");
+            foreach (var (error, count) in CommonErrors) s.Append($"\n  {count,6} x {error}");
             return s.ToString();
         }
     }

@@ -32,6 +32,7 @@ public static class Checker
             SharedTimelines = SharedTimelines(ops),
             TimelineRegressions = regressions,
             TimelineRegressionCount = regressionCount,
+            CommonErrors = [.. ops.Where(o => o.Error is not null).GroupBy(o => o.Error!).OrderByDescending(g => g.Count()).Take(5).Select(g => (g.Key, g.Count()))],
             Serving = history.ServingPeriods(),
             LongestWriteGap = history.LongestWriteGap(),
         };
