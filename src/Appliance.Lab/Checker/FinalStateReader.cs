@@ -30,7 +30,7 @@ public static class FinalStateReader
                 {
                     if (await TryReadAsync(cs, history, primaryOnly: true, ct) is { } s) states.Add(s);
                 }
-                catch (Exception e) when (e is NpgsqlException or TimeoutException) { }
+                catch (Exception) when (!ct.IsCancellationRequested) { }
             }
             return states.Count == 1 ? states[0]
                 : throw new InvalidOperationException(states.Count == 0 ? "no primary answers" : $"{states.Count} primaries: {string.Join(", ", states.Select(s => s.Source))}");
@@ -45,7 +45,7 @@ public static class FinalStateReader
             {
                 return await read();
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 if (TimeProvider.System.GetElapsedTime(started) > timeout)
                     throw new TimeoutException($"no final state within {timeout.TotalSeconds:0} s: {e.Message}", e);

@@ -67,7 +67,7 @@ public sealed class Workload : IAsyncDisposable
                 await tx.CommitAsync(ct);
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException && !ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
                 if (options.Time.GetElapsedTime(started) > options.SetupTimeout)
                     throw new TimeoutException($"workload set-up did not succeed within {options.SetupTimeout.TotalSeconds:0} s: {e.Message}", e);
@@ -168,7 +168,11 @@ public sealed class Workload : IAsyncDisposable
         await _stop.CancelAsync();
         History.MarkStopped(Elapsed);
         var all = Task.WhenAll(_clients);
-        if (await Task.WhenAny(all, Task.Delay(_options.StopGrace, _options.Time)) != all) await _abort.CancelAsync();
+        using (var grace = new CancellationTokenSource())
+        {
+            if (await Task.WhenAny(all, Task.Delay(_options.StopGrace, _options.Time, grace.Token)) != all) await _abort.CancelAsync();
+            await grace.CancelAsync();
+        }
         await all;
         _stop.Dispose();
         _abort.Dispose();

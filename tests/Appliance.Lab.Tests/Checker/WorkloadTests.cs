@@ -41,6 +41,9 @@ public class WorkloadTests(ITestOutputHelper output)
         Assert.Single(result.Serving.Select(p => p.Server).Distinct());
         Assert.Equal(1, result.Serving[0].Server.Timeline);
         Assert.StartsWith("127.0.0.1:", result.Serving[0].Server.Node, StringComparison.Ordinal);
+        var nobody = $"Host=127.0.0.1;Port={FreePorts.Next()};Username=postgres;Database=postgres";
+        var fromPrimary = await FinalStateReader.ReadFromPrimaryAsync([nobody, pg.ConnectionString], history, Deadline);
+        Assert.Equal(final.InsertIds.Order(), fromPrimary.InsertIds.Order());
         var gap = result.LongestWriteGap!;
         Assert.True(gap.From <= downFrom && gap.To >= downTo, $"longest write gap {gap} should cover the outage {downFrom}..{downTo}\n{result.Summary}");
     }
