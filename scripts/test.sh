@@ -11,6 +11,7 @@ projects=(
   tests/Appliance.Postgres.Tests
   tests/Appliance.Agent.Tests
   tests/Appliance.Cli.Tests
+  tests/Appliance.Lab.Tests
   tests/Appliance.Balancer.Tests
   tests/Appliance.Proxy.Tests
   tests/Appliance.Cluster.Tests
