@@ -16,6 +16,7 @@ projects=(
   tests/Appliance.Proxy.Tests
   tests/Appliance.Cluster.Tests
   tests/Appliance.Netns.Tests
+  tests/Appliance.Scenario.Tests
 )
 passed=0 failed=0 skipped=0 status=0
 results=$(mktemp -d)

@@ -6,6 +6,7 @@ using Appliance.Balancer.Proxy;
 using Appliance.Balancer.Speaker;
 using Appliance.Balancer.Tracking;
 using Appliance.Configuration;
+using Appliance.Vrrp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -91,6 +92,15 @@ try
             stop.Cancel();
         });
         runners.Add(runner);
+        if (proxy is not null)
+        {
+            // Clients reach sessions through the VIP: once it is gone from here, theirs reach the new master.
+            var vips = network.Addresses.Select(a => a.Address.ToString()).ToList();
+            runner.StateChanged += state =>
+            {
+                if (state != VrrpState.Master) proxy.DropSessionsOn(vips, $"{instance.Name} left MASTER ({NotifyScripts.StateWord(state)}): the VIP is no longer here");
+            };
+        }
         log.Info($"{instance.Name}: VRID {settings.VirtualRouterId} v{(int)settings.Version} on {instance.Interface} from {settings.PrimaryAddress}, priority {settings.Priority}, "
             + $"{string.Join(", ", network.Addresses)}, adverts to {string.Join(", ", network.Destinations)}");
     }

@@ -30,12 +30,14 @@ public sealed class ProxyHost : IAsyncDisposable
     readonly TrackedFlag _health;
     readonly IDataPath _dataPath;
     readonly TimeProvider _time;
+    readonly ILogger _log;
     ITimer? _healthTimer;
 
     ProxyHost(ApplianceConfig config, ILoggerFactory logs, TimeProvider time)
     {
         _proxy = config.Proxy;
         _time = time;
+        _log = logs.CreateLogger("proxy");
         _checks = HealthChecks.Create(_proxy, time, logs.CreateLogger("proxy.check"));
         _watch = _proxy.Discovery == "etcd" ? ClusterWatch.Start(config.Etcd, config.Cluster, WatchOptions(_proxy), time, logs.CreateLogger("proxy.etcd")) : null;
         _dataPath = DataPaths.Create(_proxy.DataPath, time, logs.CreateLogger("proxy.data"));
@@ -93,6 +95,20 @@ public sealed class ProxyHost : IAsyncDisposable
                 [.. l.Pool.Servers.Select(b => b.Name)], l.Pool.Reason, [.. l.Pool.Stats]))],
             _checks.Statuses,
             _router.RouteChanges);
+    }
+
+    /// <summary>
+    /// Ends the sessions of every listener bound to one of <paramref name="addresses"/> (a VRRP
+    /// instance's VIPs, when this node stops being their master); listeners on other addresses keep theirs.
+    /// </summary>
+    public void DropSessionsOn(IReadOnlyCollection<string> addresses, string why)
+    {
+        foreach (var l in _listeners)
+        {
+            if (l.Listener.LocalEndPoint is not { } bound || !addresses.Contains(bound.Address.ToString())) continue;
+            var dropped = l.Listener.DropSessions();
+            if (dropped > 0) _log.SessionsDropped(l.Section.Name, dropped, why);
+        }
     }
 
     /// <summary>Where each listener is bound (the port the kernel chose for port 0), by name.</summary>

@@ -32,6 +32,9 @@ static partial class ProxyLog
     [LoggerMessage(507, LogLevel.Information, "{Listener}: stopped ({Sessions} sessions ended)")]
     public static partial void Stopped(this ILogger log, string listener, int sessions);
 
+    [LoggerMessage(510, LogLevel.Warning, "{Listener}: ended {Sessions} session(s): {Why}")]
+    public static partial void SessionsDropped(this ILogger log, string listener, int sessions, string why);
+
     [LoggerMessage(508, LogLevel.Debug, "{Listener}: forwarding a cancel request to {Backend} failed: {Error}")]
     public static partial void CancelFailed(this ILogger log, string listener, string backend, string error);
 }

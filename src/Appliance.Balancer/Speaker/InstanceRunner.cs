@@ -55,6 +55,9 @@ public sealed class InstanceRunner : IDisposable
         foreach (var c in conditions) c.Changed += _ => Post(new VrrpEvent.TrackingChanged(Tracking()));
     }
 
+    /// <summary>Raised on the speaker's thread after each transition, with the new state; handlers must not block.</summary>
+    public event Action<VrrpState>? StateChanged;
+
     /// <summary>The latest snapshot (any thread).</summary>
     public InstanceStatus Status => _status;
 
@@ -180,6 +183,7 @@ public sealed class InstanceRunner : IDisposable
                 break;
             case VrrpEffect.Notify notify:
                 _notify.Fire(notify.State, notify.Priority);
+                StateChanged?.Invoke(notify.State);
                 break;
             case VrrpEffect.DropAdvert drop:
                 _metrics.Dropped(_config.Name, drop.Reason.ToString());

@@ -21,6 +21,8 @@ public sealed class ProxyListener : IAsyncDisposable
     readonly SessionContext _ctx;
     readonly CancellationTokenSource _stopping = new();
     readonly ConcurrentDictionary<long, Task> _sessions = new();
+    // Cancelled (and replaced) to end the sessions open now without stopping the listener.
+    CancellationTokenSource _drop = new();
     readonly List<Socket> _sockets = [];
     readonly List<Task> _loops = [];
     long _nextSession;
@@ -96,7 +98,8 @@ public sealed class ProxyListener : IAsyncDisposable
                     continue;
                 }
                 long id = Interlocked.Increment(ref _nextSession);
-                var session = RunSessionAsync(id, new ProxySession(client, _ctx), ct);
+                var sessionEnd = CancellationTokenSource.CreateLinkedTokenSource(ct, Volatile.Read(ref _drop).Token);
+                var session = RunSessionAsync(id, new ProxySession(client, _ctx), sessionEnd);
                 _sessions[id] = session;
                 // A session that ended before it was added removes nothing; take it out here.
                 if (session.IsCompleted) _sessions.TryRemove(id, out _);
@@ -111,12 +114,12 @@ public sealed class ProxyListener : IAsyncDisposable
         }
     }
 
-    async Task RunSessionAsync(long id, ProxySession session, CancellationToken ct)
+    async Task RunSessionAsync(long id, ProxySession session, CancellationTokenSource end)
     {
         await Task.Yield();
         try
         {
-            await session.RunAsync(ct).ConfigureAwait(false);
+            await session.RunAsync(end.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -127,7 +130,21 @@ public sealed class ProxyListener : IAsyncDisposable
         finally
         {
             _sessions.TryRemove(id, out _);
+            end.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Ends every session open now and keeps accepting; returns how many there were. For a VIP that
+    /// moved to another node: its clients' packets now reach the other node, so these sessions can only
+    /// hold their servers' backends (and their transactions' locks) until a timeout.
+    /// </summary>
+    public int DropSessions()
+    {
+        var old = Interlocked.Exchange(ref _drop, new CancellationTokenSource());
+        var open = _sessions.Count;
+        old.Cancel();
+        return open;
     }
 
     /// <summary>Stops accepting, ends every session (their sockets closed, leases given back) and waits for them.</summary>
@@ -146,5 +163,6 @@ public sealed class ProxyListener : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping.Dispose();
+        _drop.Dispose();
     }
 }
