@@ -71,7 +71,14 @@ public sealed class TcpRelay : IAsyncDisposable
         try
         {
             await upstream.ConnectAsync(_target, ct);
-            await Task.WhenAny(PumpAsync(client, upstream, ct), PumpAsync(upstream, client, ct));
+            // A side that ends cleanly has its FIN passed on (PumpAsync) while the other direction may
+            // still carry data, as a close-delimited HTTP/1.0 response (Patroni's REST API): closing both
+            // at the first end would reset the client before it read that response. A failure ends both.
+            var up = PumpAsync(client, upstream, ct);
+            var down = PumpAsync(upstream, client, ct);
+            var first = await Task.WhenAny(up, down);
+            await first;
+            await (first == up ? down : up);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
@@ -91,7 +98,11 @@ public sealed class TcpRelay : IAsyncDisposable
         while (true)
         {
             var n = await from.ReceiveAsync(buffer, SocketFlags.None, ct);
-            if (n == 0) return;
+            if (n == 0)
+            {
+                to.Shutdown(SocketShutdown.Send);
+                return;
+            }
             await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, ct);
         }
     }

@@ -12,8 +12,10 @@ namespace Appliance.Lab.Keepalived;
 /// </summary>
 public sealed record KeepalivedInstance
 {
-    /// <summary>Names the instance and is the router_id in global_defs.</summary>
+    /// <summary>Names the instance and, unless <see cref="RouterId"/> is set, is the router_id in global_defs.</summary>
     public string Name { get; init; } = "VI_1";
+    /// <summary>The router_id in global_defs (the seed names the node: "lb1"); null for <see cref="Name"/>.</summary>
+    public string? RouterId { get; init; }
     public required string Interface { get; init; }
     public required int VirtualRouterId { get; init; }
     public required int Priority { get; init; }
@@ -35,6 +37,8 @@ public sealed record KeepalivedInstance
     public int GarpMasterDelay { get; init; } = 5;
     /// <summary>A script run on every transition with keepalived's arguments (<c>INSTANCE name state priority</c>).</summary>
     public string? NotifyScript { get; init; }
+    /// <summary>A health check whose failure lowers the priority (<c>vrrp_script</c> and <c>track_script</c>), as the seed's chk_haproxy; null for none.</summary>
+    public KeepalivedScript? TrackScript { get; init; }
 
     /// <summary>The keepalived.conf text for this instance.</summary>
     public string Render()
@@ -47,13 +51,18 @@ public sealed record KeepalivedInstance
         var c = new StringBuilder();
         c.Append(CultureInfo.InvariantCulture, $$"""
             global_defs {
-              router_id {{Name}}
+              router_id {{RouterId ?? Name}}
               # Scripts run as root: there is no keepalived_script user in the lab.
               script_user root
               vrrp_garp_master_delay {{GarpMasterDelay}}
               vrrp_garp_master_repeat {{GarpMasterRepeat}}
             }
 
+
+            """);
+        if (TrackScript is { } t)
+            c.Append(CultureInfo.InvariantCulture, $"vrrp_script {t.Name} {{\n  script \"{t.Script}\"\n  interval {t.Interval}\n  fall {t.Fall}\n  rise {t.Rise}\n  weight {t.Weight}\n}}\n\n");
+        c.Append(CultureInfo.InvariantCulture, $$"""
             vrrp_instance {{Name}} {
               state {{InitialState}}
               interface {{Interface}}
@@ -73,8 +82,16 @@ public sealed record KeepalivedInstance
             c.AppendLine("  }");
         }
         c.Append(CultureInfo.InvariantCulture, $"  virtual_ipaddress {{\n    {Vip}/{VipPrefixLength} dev {Interface}\n  }}\n");
+        if (TrackScript is not null) c.Append(CultureInfo.InvariantCulture, $"  track_script {{\n    {TrackScript.Name}\n  }}\n");
         if (NotifyScript is not null) c.Append(CultureInfo.InvariantCulture, $"  notify \"{NotifyScript}\"\n");
         c.AppendLine("}");
         return c.ToString();
     }
 }
+
+/// <summary>
+/// A keepalived <c>vrrp_script</c>: run every <see cref="Interval"/> seconds; after <see cref="Fall"/>
+/// failures in a row the tracking instance's priority changes by <see cref="Weight"/> (negative: the
+/// peer takes over), after <see cref="Rise"/> successes it is restored.
+/// </summary>
+public sealed record KeepalivedScript(string Name, string Script, int Interval = 3, int Fall = 3, int Rise = 2, int Weight = -30);
