@@ -5,7 +5,7 @@ namespace Appliance.Lab;
 /// <summary>What each member says it is doing, read from its <c>/patroni</c>, in one line per member.</summary>
 public sealed record MemberProgress(string Name, string State, string Role, long? Timeline, int StreamingReplicas, bool Answers)
 {
-    public string Label => !Answers ? "agent starting" : State switch
+    public string Label => !Answers ? "not answering yet" : State switch
     {
         "running" when Role == "master" => $"primary (timeline {Timeline}, {StreamingReplicas} streaming replica(s))",
         "running" => $"replica (timeline {Timeline})",

@@ -55,10 +55,15 @@ public sealed class LabFaults
         foreach (var s in n.Services) await s.KillAsync();
     }
 
-    /// <summary>Boots a crashed node again: its cable back, then its services in their order (etcd first).</summary>
+    /// <summary>
+    /// Boots a crashed node again: its interface with only its own address (a VIP it held is gone, as
+    /// after a real reboot), its cable back, then its services in their order (etcd first).
+    /// </summary>
     public async Task BootNodeAsync(string node)
     {
         var n = _lab[node];
+        await Command.IpAsync("-n", n.Namespace, "addr", "flush", "dev", NodeSpec.Interface);
+        await Command.IpAsync("-n", n.Namespace, "addr", "add", $"{n.Address}/{n.Spec.PrefixLength}", "dev", NodeSpec.Interface);
         await _lab.Topology.SetLinkAsync(node, up: true);
         foreach (var s in n.Services.Where(s => !s.IsRunning)) s.Start();
     }

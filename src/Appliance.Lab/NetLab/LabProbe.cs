@@ -65,11 +65,16 @@ public sealed class LabProbe : IDisposable
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return null; }
     }
 
-    /// <summary>True when the VIP is configured on the balancer node's interface.</summary>
+    /// <summary>
+    /// True when the VIP is configured on the balancer node's interface and that interface has a carrier:
+    /// a crashed node's namespace keeps its addresses, but with its cable pulled nobody can reach them.
+    /// </summary>
     public async Task<bool> HoldsVipAsync(string node)
     {
-        var r = await Command.RunAsync("ip", ["-n", _namespaces[node], "-4", "-o", "addr", "show", "dev", NodeSpec.Interface]);
-        return r.Ok && r.Output.Contains($" {LabLayout.Vip}/", StringComparison.Ordinal);
+        var addresses = await Command.RunAsync("ip", ["-n", _namespaces[node], "-4", "-o", "addr", "show", "dev", NodeSpec.Interface]);
+        if (!addresses.Ok || !addresses.Output.Contains($" {LabLayout.Vip}/", StringComparison.Ordinal)) return false;
+        var link = await Command.RunAsync("ip", ["-n", _namespaces[node], "-o", "link", "show", "dev", NodeSpec.Interface]);
+        return link.Ok && link.Output.Contains("LOWER_UP", StringComparison.Ordinal);
     }
 
     /// <summary>Where a new connection through the forward <paramref name="key"/> lands; null when nothing answers.</summary>

@@ -150,9 +150,8 @@ public sealed class NetLab : IAsyncDisposable
             var health = await Probe.ReadAsync(ct);
             foreach (var line in health.Lines())
             {
-                var key = line.Split(':')[0];
                 if (shown.Add(line)) await progress.WriteLineAsync($"  [{(DateTimeOffset.UtcNow - started).TotalSeconds,5:0.0}s] {line}");
-                shown.RemoveWhere(l => l.Split(':')[0] == key && l != line);
+                shown.RemoveWhere(l => Subject(l) == Subject(line) && l != line);
             }
             if (health.IsHealthy) return health;
             if (DateTimeOffset.UtcNow - started > deadline)
@@ -160,6 +159,9 @@ public sealed class NetLab : IAsyncDisposable
             await Task.Delay(300, ct);
         }
     }
+
+    /// <summary>What a line of <see cref="LabHealth.Lines"/> is about ("db1", "VIP 10.231.0.140", "VIP:5000 (read-write)").</summary>
+    static string Subject(string line) => line[..line.IndexOf(line.Contains(" -> ", StringComparison.Ordinal) ? " -> " : ": ", StringComparison.Ordinal)];
 
     /// <summary>The last lines of every service's log, for a failure message.</summary>
     public string LogTails(int lines = 12) => string.Join("\n", Nodes.SelectMany(n => n.Services)
