@@ -27,9 +27,15 @@ publish: setup
 test: build publish
     APPLIANCE_AGENT="$PWD/artifacts/bin/appliance-agent" ./scripts/test.sh
 
-# The main job: a three-node cluster on this machine, shown and left running until Ctrl-C.
+# The main job: the lab comes up, survives a primary crash and a balancer crash under a live
+# workload, and stays up for you to explore until Ctrl-C (or `lab down` from another shell).
 demo: publish
     dotnet run --project src/Appliance.Lab -c Release -- demo
+
+# The lab: `lab up [--stack appliance|reference] [--profile production|seed|patroni-fastest]`, `lab status`, `lab down`.
+lab +args:
+    if [ "{{args}}" != down ] && [ "{{args}}" != status ]; then "{{just_executable()}}" publish; fi
+    dotnet run --project src/Appliance.Lab -c Release -- lab {{args}}
 
 # The failover benchmark (recorded in bench/README.md).
 bench-failover runs="5": publish

@@ -30,6 +30,8 @@ for project in "${projects[@]}"; do
   # Each test's verdict, failures with their message and our own stack frames.
   grep -E '^\s+(Passed|Failed|Skipped) |Error Message|^\s+at Appliance|Exception|Total tests' "$results/$name.log" \
       | grep -vE '^\s+at (System|Microsoft|Xunit)\.' || true
+  # What the scenario tests measured (their output, kept in the TRX for passing tests too).
+  grep -hoE '^scenario .*' "$results/$name.trx" 2>/dev/null | sed 's|</StdOut>$||' || true
   # Skipped tests count in "total" but in none of passed/failed.
   nt='' np='' nf=''
   read -r nt np nf < <(sed -nE 's/.*<Counters total="([0-9]+)" executed="[0-9]+" passed="([0-9]+)" failed="([0-9]+)".*/\1 \2 \3/p' "$results/$name.trx" 2>/dev/null | head -1)
