@@ -177,14 +177,18 @@ public static class LabCommand
         await o.WriteLineAsync($"Lab {d.Prefix}: {d.Stack} stack, {d.Profile} profile, {(health.IsHealthy ? "healthy" : "NOT healthy")}");
         foreach (var line in health.Lines()) await o.WriteLineAsync($"  {line}");
         var p = d.HostPorts;
+        var client = d.Namespaces[LabLayout.Client.Name];
+        var statusPage = d.Stack == "appliance" ? "/stats" : "/";
         await o.WriteLineAsync($"""
 
             From this machine (loopback ports that lead into the lab; password {d.SuperuserPassword}):
               psql "postgresql://postgres@127.0.0.1:{p["vip.primary"]}/postgres"    # through the VIP, read-write
               psql "postgresql://postgres@127.0.0.1:{p["vip.replica"]}/postgres"    # through the VIP, read-only
-              curl -s http://127.0.0.1:{p["db1.api"]}/cluster                       # db1's REST API (db2.api {p["db2.api"]}, db3.api {p["db3.api"]})
-              curl -s http://127.0.0.1:{p["lb1.status"]}/                          # lb1's status page (lb2: {p["lb2.status"]})
-            Inside the lab: ip netns exec {d.Namespaces["client"]} psql -h {LabLayout.Vip} -p {LabLayout.PrimaryPort} -U postgres
+              curl -s http://127.0.0.1:{p["db1.api"]}/cluster                       # db1's REST API (db2: {p["db2.api"]}, db3: {p["db3.api"]})
+              curl -s http://127.0.0.1:{p["lb1.status"]}{statusPage}                         # lb1's proxy status page (lb2: {p["lb2.status"]})
+            From inside the lab's client namespace:
+              ip netns exec {client} artifacts/bin/appliancectl --dcs-url {LabLayout.EtcdEndpoints[0]} --scope lab list
+              ip netns exec {client} psql -h {LabLayout.Vip} -p {LabLayout.PrimaryPort} -U postgres
             """);
     }
 
@@ -209,6 +213,7 @@ public static class LabCommand
             }
             File.Delete(path);
         }
+        File.Delete(Path.Combine(repoRoot, ".lab", "lab.log"));
         // Whatever a crashed harness left (its PID is dead, so its namespaces and folder count as stale).
         var swept = await NetnsSweeper.SweepAsync();
         foreach (var s in swept) await o.WriteLineAsync($"  removed leftover {s}");

@@ -21,7 +21,15 @@ public sealed record LabHealth(IReadOnlyList<MemberProgress> Members, IReadOnlyL
         && Primary is { ReadWrite: true } p && p.Node == Leader
         && Replica is not null;
 
-    /// <summary>One line per part, for progress and <c>lab status</c>.</summary>
+    /// <summary>
+    /// <see cref="Lines"/> for progress while waiting: the read-only route without its node, which
+    /// changes with every connection (round robin) and would print a line each time.
+    /// </summary>
+    public IEnumerable<string> ProgressLines() => Lines().Select(l => l.StartsWith($"VIP:{LabLayout.ReplicaPort}", StringComparison.Ordinal)
+        ? $"VIP:{LabLayout.ReplicaPort} (read-only)  -> {(Replica is null ? "no answer" : Replica.ReadWrite ? "the primary (no replica yet)" : "a replica")}"
+        : l);
+
+    /// <summary>One line per part, for <c>lab status</c> and failure messages.</summary>
     public IEnumerable<string> Lines()
     {
         foreach (var m in Members) yield return $"{m.Name}: {m.Label}";

@@ -148,7 +148,7 @@ public sealed class NetLab : IAsyncDisposable
         while (true)
         {
             var health = await Probe.ReadAsync(ct);
-            foreach (var line in health.Lines())
+            foreach (var line in health.ProgressLines())
             {
                 if (shown.Add(line)) await progress.WriteLineAsync($"  [{(DateTimeOffset.UtcNow - started).TotalSeconds,5:0.0}s] {line}");
                 shown.RemoveWhere(l => Subject(l) == Subject(line) && l != line);
