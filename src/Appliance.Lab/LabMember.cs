@@ -16,17 +16,5 @@ public sealed class LabMember
     public TcpRelay? EtcdRelay { get; internal set; }
 
     /// <summary>The postmaster's PID from <c>postmaster.pid</c>, when it runs.</summary>
-    public int? PostmasterPid
-    {
-        get
-        {
-            try
-            {
-                var first = File.ReadLines(Path.Combine(DataDir, "postmaster.pid")).FirstOrDefault();
-                return int.TryParse(first, out var pid) && Directory.Exists($"/proc/{pid}") ? pid : null;
-            }
-            catch (IOException) { return null; }
-            catch (UnauthorizedAccessException) { return null; }
-        }
-    }
+    public int? PostmasterPid => Postmaster.PidOf(DataDir);
 }

@@ -16,21 +16,18 @@ public sealed class ApplianceStack : ILabStack
     public IReadOnlyList<string> BalancerServices { get; } = ["balancer"];
 
     public void StartDatabase(NetLab lab, LabNode node)
-    {
-        var config = Path.Combine(node.Dir, "appliance.toml");
-        File.WriteAllText(config, AgentConfig(lab, node));
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var agent = lab.Binaries.Agent;
-        node.Run("agent", () => lab.Topology.Start(node.Name, $"{node.Name}-agent", agent, ["--config", config]));
-    }
+        => Run(lab, node, "agent", lab.Binaries.Agent, [], "appliance.toml", AgentConfig(lab, node));
 
     public void StartBalancer(NetLab lab, LabNode node, int priority)
+        => Run(lab, node, "balancer", lab.Binaries.Balancer, ["run"], "balancer.toml", BalancerConfig(lab, priority));
+
+    /// <summary>Writes the configuration (owner-only: it holds passwords) and runs the binary with it.</summary>
+    static void Run(NetLab lab, LabNode node, string service, string binary, string[] command, string file, string toml)
     {
-        var config = Path.Combine(node.Dir, "balancer.toml");
-        File.WriteAllText(config, BalancerConfig(lab, priority));
+        var config = Path.Combine(node.Dir, file);
+        File.WriteAllText(config, toml);
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var balancer = lab.Binaries.Balancer;
-        node.Run("balancer", () => lab.Topology.Start(node.Name, $"{node.Name}-balancer", balancer, ["run", "--config", config]));
+        node.Run(service, () => lab.Topology.Start(node.Name, $"{node.Name}-{service}", binary, [.. command, "--config", config]));
     }
 
     static string Quoted(IEnumerable<string> items) => string.Join(", ", items.Select(i => $"\"{i}\""));

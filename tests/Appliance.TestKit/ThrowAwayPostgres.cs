@@ -1,26 +1,30 @@
 using System.Diagnostics;
-using Appliance.TestKit;
 
-namespace Appliance.Lab.Tests.Checker;
+namespace Appliance.TestKit;
 
 /// <summary>
 /// A PostgreSQL 15 of its own on a free 127.0.0.1 port (trust auth, no fsync), run as user postgres when the
 /// tests run as root, that a test can crash (immediate stop) and start again. Dispose stops it and removes its
 /// folder, also after a failed test; the postmaster's PID from postmaster.pid is the last resort.
 /// </summary>
-sealed class ThrowAwayPostgres : IAsyncDisposable
+public sealed class ThrowAwayPostgres : IAsyncDisposable
 {
     const string Bin = "/usr/lib/postgresql/15/bin";
-    readonly TempDir _dir = new("appl-lab-pg");
-    readonly int _port = FreePorts.Next();
+    readonly TempDir _dir = new("appl-pg");
+    readonly string _settings;
+
+    ThrowAwayPostgres(string settings) => _settings = settings;
 
     string DataDir => _dir.Sub("data");
 
-    public string ConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres;Pooling=false;Timeout=5";
+    public int Port { get; } = FreePorts.Next();
 
-    public static async Task<ThrowAwayPostgres> StartAsync()
+    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=postgres;Pooling=false;Timeout=5";
+
+    /// <summary>initdb and start; <paramref name="settings"/> are more <c>-c name=value</c> server options (TLS, limits).</summary>
+    public static async Task<ThrowAwayPostgres> StartAsync(string settings = "-c max_connections=30 -c shared_buffers=16MB")
     {
-        var pg = new ThrowAwayPostgres();
+        var pg = new ThrowAwayPostgres(settings);
         try
         {
             Directory.CreateDirectory(pg.DataDir);
@@ -38,7 +42,7 @@ sealed class ThrowAwayPostgres : IAsyncDisposable
 
     /// <summary>Starts the server on its data folder and waits until it accepts connections.</summary>
     public Task StartAgainAsync() => RunAsPostgresAsync($"{Bin}/pg_ctl", "-D", DataDir, "-l", Path.Combine(DataDir, "log"),
-        "-o", $"-p {_port} -k {DataDir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=30 -c shared_buffers=16MB",
+        "-o", $"-p {Port} -k {DataDir} -c listen_addresses=127.0.0.1 -c fsync=off {_settings}",
         "-w", "-t", "60", "start");
 
     /// <summary>A crash, as far as clients can tell: every backend dies at once, nothing is flushed or said.</summary>
