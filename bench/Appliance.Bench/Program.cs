@@ -25,7 +25,14 @@ switch (command)
         return await ProxyBench.RunAsync(Option("--rounds", 5), Option("--seconds", 7), Console.Out, stop.Token);
     case "lab":
         // Both stacks, every scenario and pgbench, one lab per configuration (root: network namespaces).
-        return await LabBench.RunAsync(Option("--rounds", 3), LabConfiguration.Parse(Value("--only")), string.Join(' ', args), Repo.Root(), Console.Out, stop.Token);
+        IReadOnlyList<LabConfiguration> configurations;
+        try { configurations = LabConfiguration.Parse(Value("--only")); }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+        return await LabBench.RunAsync(Option("--rounds", 3), configurations, string.Join(' ', args), Repo.Root(), Console.Out, stop.Token);
     default:
         await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces) | proxy [--rounds N] [--seconds S] | " + LabBench.Usage);
         return 2;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Appliance.Bench.Lab;
 
 /// <summary>
@@ -8,4 +10,9 @@ namespace Appliance.Bench.Lab;
 /// <c>FailedOperations</c>: writes after the fault that were not acknowledged (connect or statement
 /// errors, and those whose outcome is unknown).
 /// </summary>
-public sealed record FaultOutcome(TimeSpan Gap, TimeSpan? ReturnGap, int Lost, int FailedOperations, string Description);
+public sealed record FaultOutcome(TimeSpan Gap, TimeSpan? ReturnGap, int Lost, int FailedOperations, string Description)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"write gap {Gap.TotalSeconds:0.000} s{(ReturnGap is { } r ? string.Create(CultureInfo.InvariantCulture, $" (after the repair {r.TotalSeconds:0.000} s)") : "")}, " +
+        $"lost {Lost}, {FailedOperations} failed ops; {Description}");
+}

@@ -13,8 +13,12 @@ namespace Appliance.Bench.Lab;
 /// </summary>
 public sealed class FaultRound
 {
-    /// <summary>Writes keep flowing this long after the lab is healthy again, so a late disturbance (a VIP taken back) is seen.</summary>
-    static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long writes keep flowing after the lab is healthy again, so a late disturbance is seen in
+    /// this round and not the next: a booted balancer with the higher priority takes the VIP back once
+    /// its master-down timer (3 adverts and the skew) runs out, after it started.
+    /// </summary>
+    static TimeSpan Settle(LabProfile p) => TimeSpan.FromSeconds(Math.Max(2, 3 * p.AdvertInterval + 3));
 
     /// <summary>The round's token bounds every wait: it carries the deadline.</summary>
     static readonly TimeSpan Unbounded = TimeSpan.FromDays(1);
@@ -61,7 +65,7 @@ public sealed class FaultRound
         }
         step("waiting until the lab is healthy again");
         var after = await lab.WaitHealthyAsync(TextWriter.Null, Unbounded, ct);
-        await WaitAckedAsync(workload, workload.Elapsed + Settle, ct);
+        await WaitAckedAsync(workload, workload.Elapsed + Settle(lab.Profile), ct);
         var history = await workload.StopAsync();
 
         step("reading the final state");

@@ -18,7 +18,7 @@ namespace Appliance.Bench.Lab;
 public static class LabBench
 {
     public const string Usage = "lab [--rounds N] [--only " + "appliance/production,appliance/seed,reference/seed,reference/patroni-fastest] " +
-        "(root: network namespaces; --rounds 3 over all four takes about 35 minutes on 2 cores)";
+        "(root: network namespaces; --rounds 3 over all four takes about 30 minutes on 2 cores)";
 
     static readonly TimeSpan StartDeadline = TimeSpan.FromMinutes(5);
     /// <summary>Generous: the seed's lease is 30 s, and a crashed primary's node rejoins after it.</summary>
@@ -107,17 +107,12 @@ public static class LabBench
                     alive = await BoundedAsync($"round {round}/{rounds} {scenario.Name}", Say, lab, faults, scenario.Reports.Select(r => r.Measure), results, c.Name, async (token, step) =>
                     {
                         var outcome = await FaultRound.RunAsync(lab, faults, scenario, step, token);
-                        var shown = new List<string>();
                         foreach (var (m, value) in scenario.Reports)
                         {
-                            if (value(outcome) is double v)
-                            {
-                                results.Add(c.Name, m, v);
-                                shown.Add($"{m.Label[(m.Label.IndexOf(':', StringComparison.Ordinal) + 2)..]} {m.Show(v)}");
-                            }
+                            if (value(outcome) is double v) results.Add(c.Name, m, v);
                             else results.Miss(c.Name, m, "no value");
                         }
-                        return $"{string.Join(", ", shown)}, {outcome.FailedOperations} failed ops ({outcome.Description})";
+                        return outcome.ToString();
                     }, ct);
                 }
                 if (!alive)
@@ -237,5 +232,7 @@ public static class LabBench
         return r.Ok ? r.Output.Trim() : "unknown";
     }
 
-    static string FirstLine(Exception e) => e.Message.Split('\n')[0];
+    /// <summary>The message on one line, its log tails left out (a timeout's message carries every service's).</summary>
+    static string FirstLine(Exception e) => string.Join(" / ", e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .TakeWhile(l => !l.StartsWith("---", StringComparison.Ordinal)).Take(6));
 }

@@ -35,8 +35,16 @@ public static class LabThroughput
 
     static PgbenchEndpoint Direct(NetLab lab, string node) => new(lab[node].Address, LabLayout.PostgresPort, lab[LabLayout.Client.Name].Namespace, lab.SuperuserPassword);
 
-    /// <summary><c>pgbench -i</c> through the VIP, once per lab.</summary>
-    public static Task InitAsync(NetLab lab, CancellationToken ct) => Pgbench.InitAsync(Vip(lab), Scale, ct);
+    /// <summary><c>pgbench -i</c> through the VIP, once per lab; a second try if the first met a moving VIP or leader (it starts by dropping its tables).</summary>
+    public static async Task InitAsync(NetLab lab, CancellationToken ct)
+    {
+        try { await Pgbench.InitAsync(Vip(lab), Scale, ct); }
+        catch (InvalidOperationException)
+        {
+            await lab.WaitHealthyAsync(TextWriter.Null, TimeSpan.FromMinutes(2), ct);
+            await Pgbench.InitAsync(Vip(lab), Scale, ct);
+        }
+    }
 
     /// <summary>One round on a healthy lab led by <paramref name="leader"/>: each workload direct and through the VIP. Returns the values (null: that run failed, and why) and a progress line.</summary>
     public static async Task<(IReadOnlyList<(Measure Measure, double? Value)> Values, string Line)> RunAsync(
