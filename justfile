@@ -56,3 +56,7 @@ bench-vip runs="5": publish
 # pgbench direct vs HAProxy vs appliance-balancer (copy and splice data paths), interleaved rounds (bench/README.md).
 bench-proxy rounds="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- proxy --rounds {{rounds}}
+
+# Both stacks side by side on the lab, one lab per configuration: fault scenarios, pgbench through the VIP vs direct, memory (needs root; bench/README.md).
+bench-lab rounds="3": publish
+    dotnet run --project bench/Appliance.Bench -c Release -- lab --rounds {{rounds}}

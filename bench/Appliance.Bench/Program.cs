@@ -1,4 +1,5 @@
 using Appliance.Bench;
+using Appliance.Bench.Lab;
 using Appliance.Bench.Proxy;
 using Appliance.Bench.Vip;
 using Appliance.Lab;
@@ -22,9 +23,21 @@ switch (command)
     case "proxy":
         // pgbench direct vs HAProxy vs appliance-balancer (copy, splice), interleaved rounds.
         return await ProxyBench.RunAsync(Option("--rounds", 5), Option("--seconds", 7), Console.Out, stop.Token);
+    case "lab":
+        // Both stacks, every scenario and pgbench, one lab per configuration (root: network namespaces).
+        IReadOnlyList<LabConfiguration> configurations;
+        try { configurations = LabConfiguration.Parse(Value("--only")); }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+        return await LabBench.RunAsync(Option("--rounds", 3), configurations, string.Join(' ', args), Repo.Root(), Console.Out, stop.Token);
     default:
-        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces) | proxy [--rounds N] [--seconds S]");
+        await Console.Error.WriteLineAsync("usage: appliance-bench failover [--sync] [--runs N] | switchover [--runs N] | vip [--runs N] (root: network namespaces) | proxy [--rounds N] [--seconds S] | " + LabBench.Usage);
         return 2;
 }
 
 int Option(string name, int fallback) => args.SkipWhile(a => a != name).Skip(1).Select(int.Parse).FirstOrDefault(fallback);
+
+string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

@@ -15,7 +15,17 @@ public sealed record Workload(string Name, bool SelectOnly, int Clients, bool Re
 /// <remarks><see cref="ConnectMs"/>: pgbench's "average connection time" of a <c>-C</c> run, null otherwise.</remarks>
 public sealed record PgbenchResult(double Tps, double AverageLatencyMs, double? P99LatencyMs, long Transactions, long Failed, double? ConnectMs);
 
-/// <summary>Runs Debian's pgbench (PostgreSQL 15) against 127.0.0.1:port and reads its output.</summary>
+/// <summary>
+/// Where pgbench connects: a host and port, from the host's own network or from inside a network
+/// namespace (<c>ip netns exec</c>, so a lab's client talks to its addresses directly, with no
+/// forward in between), with the password when the server asks for one.
+/// </summary>
+public sealed record PgbenchEndpoint(string Host, int Port, string? Netns = null, string? Password = null)
+{
+    public static PgbenchEndpoint Loopback(int port) => new("127.0.0.1", port);
+}
+
+/// <summary>Runs Debian's pgbench (PostgreSQL 15) against an endpoint (127.0.0.1:port by default) and reads its output.</summary>
 public static partial class Pgbench
 {
     /// <summary>
@@ -28,14 +38,21 @@ public static partial class Pgbench
     static double SamplingFor(Workload w) => w.SelectOnly && !w.Reconnect ? SamplingRate : 1.0;
 
     /// <summary><c>pgbench -i -s <paramref name="scale"/></c> (quiet), which must succeed.</summary>
-    public static async Task InitAsync(int port, int scale, CancellationToken ct)
+    public static Task InitAsync(int port, int scale, CancellationToken ct) => InitAsync(PgbenchEndpoint.Loopback(port), scale, ct);
+
+    /// <summary><c>pgbench -i -s <paramref name="scale"/></c> (quiet) against <paramref name="at"/>, which must succeed.</summary>
+    public static async Task InitAsync(PgbenchEndpoint at, int scale, CancellationToken ct)
     {
-        var (code, output) = await RunAsync(["-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture), .. Connection(port)], TimeSpan.FromMinutes(5), ct);
+        var (code, output) = await RunAsync(at, ["-i", "-q", "-s", scale.ToString(CultureInfo.InvariantCulture), .. Connection(at)], TimeSpan.FromMinutes(5), ct);
         if (code != 0) throw new InvalidOperationException($"pgbench -i exited {code}:\n{output}");
     }
 
     /// <summary>One timed run; null (and why) when pgbench failed or its summary is missing.</summary>
-    public static async Task<(PgbenchResult? Result, string Failure)> RunAsync(int port, Workload w, int seconds, string logDir, CancellationToken ct)
+    public static Task<(PgbenchResult? Result, string Failure)> RunAsync(int port, Workload w, int seconds, string logDir, CancellationToken ct)
+        => RunAsync(PgbenchEndpoint.Loopback(port), w, seconds, logDir, ct);
+
+    /// <summary>One timed run against <paramref name="at"/>; null (and why) when pgbench failed or its summary is missing.</summary>
+    public static async Task<(PgbenchResult? Result, string Failure)> RunAsync(PgbenchEndpoint at, Workload w, int seconds, string logDir, CancellationToken ct)
     {
         Directory.CreateDirectory(logDir);
         var args = new List<string>
@@ -48,10 +65,10 @@ public static partial class Pgbench
         // pgbench_history so every round starts from the same table sizes.
         if (w.SelectOnly) args.AddRange(["-S", "-n"]);
         if (w.Reconnect) args.Add("-C");
-        args.AddRange(Connection(port));
+        args.AddRange(Connection(at));
         try
         {
-            var (code, output) = await RunAsync(args, TimeSpan.FromSeconds(seconds + 120), ct);
+            var (code, output) = await RunAsync(at, args, TimeSpan.FromSeconds(seconds + 120), ct);
             if (code != 0) return (null, $"pgbench exited {code}: {Tail(output)}");
             var tps = Number(TpsLine(), output);
             var latency = Number(LatencyLine(), output);
@@ -67,7 +84,7 @@ public static partial class Pgbench
         }
     }
 
-    static string[] Connection(int port) => ["-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "postgres"];
+    static string[] Connection(PgbenchEndpoint at) => ["-h", at.Host, "-p", at.Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "postgres"];
 
     /// <summary>
     /// p99 of the latencies in the sampled log: its third field is the transaction's elapsed time in
@@ -87,12 +104,15 @@ public static partial class Pgbench
         return micros[(int)Math.Ceiling(0.99 * micros.Count) - 1] / 1000.0;
     }
 
-    static async Task<(int Code, string Output)> RunAsync(IEnumerable<string> args, TimeSpan timeout, CancellationToken ct)
+    static async Task<(int Code, string Output)> RunAsync(PgbenchEndpoint at, IEnumerable<string> args, TimeSpan timeout, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo("pgbench") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // ip netns exec replaces itself with pgbench: the PID below is pgbench's either way.
+        var psi = new ProcessStartInfo(at.Netns is null ? "pgbench" : "ip") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (at.Netns is not null) foreach (var a in new[] { "netns", "exec", at.Netns, "pgbench" }) psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
         // Only the command line says where to connect.
-        foreach (var k in new[] { "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGSSLMODE", "PGOPTIONS" }) psi.Environment.Remove(k);
+        foreach (var k in new[] { "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE", "PGSSLMODE", "PGOPTIONS", "PGPASSWORD", "PGPASSFILE" }) psi.Environment.Remove(k);
+        if (at.Password is not null) psi.Environment["PGPASSWORD"] = at.Password;
         psi.Environment["PGCONNECT_TIMEOUT"] = "10";
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start pgbench");
         var stdout = p.StandardOutput.ReadToEndAsync(CancellationToken.None);

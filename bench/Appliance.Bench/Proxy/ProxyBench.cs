@@ -170,13 +170,9 @@ public static class ProxyBench
         }
     }
 
-    static double? Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToList();
-        return v.Count == 0 ? null : v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
-    }
+    static double? Median(IEnumerable<double> values) => Machine.Median(values);
 
-    static string Load() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    static string Load() => Machine.Load();
 
     static string R(double? ratio) => ratio is { } x ? Inv($"{x:0.00}") : "-";
 
@@ -196,10 +192,5 @@ public static class ProxyBench
         catch (System.ComponentModel.Win32Exception) { return $"{binary}: not installed"; }
     }
 
-    static async Task<string> MachineAsync()
-    {
-        var model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";
-        var kernel = (await File.ReadAllTextAsync("/proc/sys/kernel/osrelease")).Trim();
-        return $"{Environment.ProcessorCount} cores ({model}), Linux {kernel}";
-    }
+    static Task<string> MachineAsync() => Machine.DescribeAsync();
 }
