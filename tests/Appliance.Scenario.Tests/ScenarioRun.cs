@@ -1,62 +1,51 @@
 using System.Diagnostics;
 using Appliance.Lab.Checker;
 using Appliance.Lab.NetLab;
-using Appliance.TestKit;
 using Xunit.Abstractions;
 
 namespace Appliance.Scenario.Tests;
 
 /// <summary>
-/// One scenario on the shared lab: waits until the lab is healthy, runs the checker's workload through
-/// the VIP, lets the test break something and wait for the outcome, then waits until the lab is
-/// healthy again (the broken node rejoined), stops the workload and judges the history. Every
-/// measured time is printed as "scenario …" lines.
+/// One scenario on the shared lab: a <see cref="LabRun"/> (healthy lab, the checker's workload through
+/// the VIP, the fault, recovery, the check) that prints every measured time as "scenario …" lines
+/// and fails on any broken guarantee. A scenario that fails half-way undoes its fault for the next.
 /// </summary>
 public sealed class ScenarioRun : IAsyncDisposable
 {
     /// <summary>Generous: a failover takes about a lease (10 s in the production profile, 30 s in the seed's).</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
+    readonly LabRun _run;
     readonly ITestOutputHelper _output;
     readonly Stopwatch _sinceFault = new();
-    TimeSpan _faultAt;
     bool _finished;
 
-    ScenarioRun(string name, NetLab lab, LabFaults faults, LabHealth before, Workload workload, ITestOutputHelper output)
+    ScenarioRun(string name, LabRun run, ITestOutputHelper output)
     {
         Name = name;
-        Lab = lab;
-        Faults = faults;
-        Before = before;
-        Workload = workload;
+        _run = run;
         _output = output;
     }
 
     public string Name { get; }
-    public NetLab Lab { get; }
-    public LabFaults Faults { get; }
-    /// <summary>The lab as it was before the fault.</summary>
-    public LabHealth Before { get; }
-    public string Leader => Before.Leader!;
-    public string VipHolder => Before.VipHolders[0];
-    public Workload Workload { get; }
+    public NetLab Lab => _run.Lab;
+    public LabFaults Faults => _run.Faults;
+    public string Leader => _run.Leader;
+    public string VipHolder => _run.VipHolder;
 
     public static async Task<ScenarioRun> StartAsync(LabFixture f, string name, ITestOutputHelper output)
     {
-        var before = await f.Lab.WaitHealthyAsync(TextWriter.Null, Deadline);
-        var workload = await Workload.StartAsync(new WorkloadOptions { ConnectionString = f.Lab.Probe.ConnectionString("vip.primary") });
-        var run = new ScenarioRun(name, f.Lab, f.Faults, before, workload, output);
-        await run.WaitAckedAsync("writes flowing before the fault", TimeSpan.Zero);
-        output.WriteLine($"scenario {name}: before: leader {before.Leader}, VIP on {before.VipHolders[0]}");
-        return run;
+        var run = await LabRun.StartAsync(f.Lab, f.Faults, Deadline);
+        output.WriteLine($"scenario {name}: before: leader {run.Leader}, VIP on {run.VipHolder}");
+        return new ScenarioRun(name, run, output);
     }
 
     /// <summary>Marks the instant of the fault: times below count from here.</summary>
     public void Fault(string what)
     {
-        _faultAt = Workload.Elapsed;
+        _run.MarkFault();
         _sinceFault.Start();
-        _output.WriteLine($"scenario {Name}: fault at {_faultAt.TotalSeconds:0.00} s: {what}");
+        _output.WriteLine($"scenario {Name}: fault: {what}");
     }
 
     /// <summary>Prints how long after the fault <paramref name="what"/> happened, and returns it.</summary>
@@ -70,41 +59,31 @@ public sealed class ScenarioRun : IAsyncDisposable
     /// <summary>Waits until the lab satisfies <paramref name="condition"/>, then prints the time since the fault.</summary>
     public async Task<LabHealth> WaitAsync(string what, Func<LabHealth, bool> condition)
     {
-        LabHealth? seen = null;
-        try
-        {
-            await Wait.UntilAsync(what, async () => condition(seen = await Lab.Probe.ReadAsync()), Deadline, TimeSpan.FromMilliseconds(200));
-        }
-        catch (TimeoutException e)
-        {
-            throw new TimeoutException($"{e.Message}\nlast seen:\n  {string.Join("\n  ", seen?.Lines() ?? [])}\n{Lab.LogTails()}", e);
-        }
+        var health = await _run.WaitAsync(what, condition, Deadline);
         Measure(what);
-        return seen!;
+        return health;
     }
 
-    /// <summary>Waits until a write that began after the fault (or <paramref name="after"/>) is acknowledged.</summary>
-    public async Task WaitAckedAsync(string what, TimeSpan? after = null)
+    /// <summary>Waits until writes that began after the fault are acknowledged, then prints the time since the fault.</summary>
+    public async Task WaitAckedAsync(string what)
     {
-        var from = after ?? _faultAt;
-        await Wait.UntilAsync(what, () => Workload.History.Operations.Count(o => o.IsAcked && o.Start > from) >= 20, Deadline);
-        if (after is null) Measure(what);
+        await _run.WaitAckedAsync(_run.FaultAt, Deadline);
+        Measure(what);
     }
+
+    /// <summary>In synchronous mode, waits for a synchronous standby (a switchover's only possible candidate).</summary>
+    public Task WaitSyncStandbyAsync() => _run.WaitSyncStandbyAsync(Deadline);
 
     /// <summary>
-    /// Waits until the lab is healthy again (a leader, two streaming replicas, the VIP and its routes),
-    /// lets writes flow a little, stops the workload and checks its history: nothing acknowledged lost
-    /// (synchronous mode) or no more than the lag budget, the bank total, no split brain.
+    /// Waits until the lab is healthy again, checks the workload's history and fails on a broken
+    /// guarantee: an acknowledged write lost (beyond the lag budget without synchronous mode), the
+    /// bank total, split brain.
     /// </summary>
     public async Task<CheckResult> FinishAsync()
     {
         _finished = true;
-        var after = await Lab.WaitHealthyAsync(TextWriter.Null, Deadline);
-        Measure($"healthy again (leader {after.Leader}, VIP on {after.VipHolders[0]}; every node back)");
-        await WaitAckedAsync("writes flowing after recovery", Workload.Elapsed);
-        var history = await Workload.StopAsync();
-        var final = await FinalStateReader.ReadAsync(Lab.Probe.ConnectionString("vip.primary"), history, TimeSpan.FromMinutes(1));
-        var result = Checker.Check(history, final);
+        var (result, after) = await _run.FinishAsync(Deadline);
+        _output.WriteLine($"scenario {Name}: after: leader {after.Leader}, VIP on {after.VipHolders[0]}, every node back");
         _output.WriteLine($"scenario {Name}: longest write gap {result.LongestWriteGap?.ToString() ?? "none"}");
         _output.WriteLine(result.Summary);
         // Asynchronous replication may lose what the new primary had not received: at most
@@ -116,20 +95,7 @@ public sealed class ScenarioRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Workload.DisposeAsync();
-        // A scenario that failed half-way must not leave the next one a broken lab: undo every fault.
-        if (!_finished)
-        {
-            await Faults.HealAsync();
-            foreach (var node in Lab.Nodes)
-            {
-                await Lab.Topology.SetLinkAsync(node.Name, up: true);
-                foreach (var s in node.Services)
-                {
-                    s.Signal(Tmds.Linux.LibC.SIGCONT);
-                    if (!s.IsRunning) s.Start();
-                }
-            }
-        }
+        await _run.DisposeAsync();
+        if (!_finished) await LabRun.RestoreAsync(Lab, Faults, Deadline);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net.Http;
 using System.Text;
-using Appliance.TestKit;
 using Xunit.Abstractions;
 
 namespace Appliance.Scenario.Tests;
@@ -15,20 +14,7 @@ public sealed class SwitchoverTests(LabFixture lab, ITestOutputHelper output)
         await using var run = await ScenarioRun.StartAsync(lab, "planned switchover", output);
         var old = run.Leader;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        if (run.Lab.Profile.SynchronousMode)
-        {
-            // In synchronous mode only the synchronous standby may take over (both stacks answer 412 before there is one).
-            var replicas = run.Lab.Databases.Select(d => d.Name).Where(n => n != old).ToList();
-            await Wait.UntilAsync("a replica is the synchronous standby (GET /sync answers 200)", async () =>
-            {
-                foreach (var r in replicas)
-                {
-                    using var sync = await http.GetAsync($"{run.Lab.Probe.ApiUrl(r)}/sync");
-                    if (sync.IsSuccessStatusCode) return true;
-                }
-                return false;
-            }, ScenarioRun.Deadline);
-        }
+        await run.WaitSyncStandbyAsync();
         run.Fault($"POST /switchover to {old}");
         using var response = await http.PostAsync($"{run.Lab.Probe.ApiUrl(old)}/switchover",
             new StringContent($"{{\"leader\": \"{old}\"}}", Encoding.UTF8, "application/json"));

@@ -178,7 +178,7 @@ public static class LabBench
         foreach (var m in measures) results.Miss(configuration, m, why);
         try
         {
-            await FaultRound.RestoreAsync(lab, faults, RestoreDeadline, ct);
+            await LabRun.RestoreAsync(lab, faults, RestoreDeadline, ct);
             await say("restored: the lab is healthy again");
             return true;
         }

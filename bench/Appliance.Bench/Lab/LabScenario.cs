@@ -51,6 +51,7 @@ public sealed record LabScenario(
     public static LabScenario Switchover { get; } = new("planned switchover",
         async r =>
         {
+            await r.Run.WaitSyncStandbyAsync(TimeSpan.FromMinutes(2), r.Cancel);
             using var response = await Http.PostAsync($"{r.Lab.Probe.ApiUrl(r.Leader)}/switchover",
                 new StringContent($"{{\"leader\": \"{r.Leader}\"}}", Encoding.UTF8, "application/json"), r.Cancel);
             var body = (await response.Content.ReadAsStringAsync(r.Cancel)).Trim();

@@ -99,6 +99,7 @@ public sealed class ApplianceStack : ILabStack
             VipPrefixLength = LabLayout.VipPrefixLength,
             Version = p.VrrpVersion,
             AdvertInterval = TimeSpan.FromSeconds(p.AdvertInterval),
+            GarpMasterDelay = p.GarpMasterDelay,
             AuthPass = p.VrrpVersion == 2 ? NetLab.VrrpPassword : null,
             Listen = $"0.0.0.0:{LabLayout.BalancerStatusPort}",
         };

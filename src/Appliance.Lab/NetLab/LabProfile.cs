@@ -18,6 +18,13 @@ public sealed record LabProfile
     /// <summary>2 (with the seed's PASS authentication) or 3.</summary>
     public int VrrpVersion { get; init; } = 2;
     public double AdvertInterval { get; init; } = 1;
+    /// <summary>
+    /// Seconds from becoming VRRP master to the second burst of gratuitous ARPs (keepalived's default
+    /// 5). A client ignores an ARP update less than a second after the previous one (Linux's
+    /// locktime), so when the VIP moves twice within a second — a returning higher-priority balancer
+    /// taking it back — the first burst can be lost on it, and this burst is when it follows.
+    /// </summary>
+    public int GarpMasterDelay { get; init; } = 5;
     /// <summary>Seconds between proxy health checks, and the fall/rise counts.</summary>
     public double CheckInter { get; init; } = 3;
     public int CheckFall { get; init; } = 3;
@@ -34,7 +41,7 @@ public sealed record LabProfile
     public static LabProfile Production { get; } = new()
     {
         Name = "production", Ttl = 10, LoopWait = 1, RetryTimeout = 4, SynchronousMode = true,
-        VrrpVersion = 3, AdvertInterval = 0.1, CheckInter = 1, CheckFall = 2, CheckRise = 1,
+        VrrpVersion = 3, AdvertInterval = 0.1, GarpMasterDelay = 1, CheckInter = 1, CheckFall = 2, CheckRise = 1,
     };
 
     /// <summary>The fastest timings Patroni 3 accepts (its ttl floor is 20 s), for the reference stack.</summary>

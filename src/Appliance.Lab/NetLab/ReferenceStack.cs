@@ -73,6 +73,7 @@ public sealed class ReferenceStack : ILabStack
             VipPrefixLength = LabLayout.VipPrefixLength,
             Version = p.VrrpVersion,
             AdvertInterval = TimeSpan.FromSeconds(p.AdvertInterval),
+            GarpMasterDelay = p.GarpMasterDelay,
             AuthPass = p.VrrpVersion == 2 ? NetLab.VrrpPassword : null,
             TrackScript = new KeepalivedScript("chk_haproxy", check),
             NotifyScript = notify,

@@ -174,6 +174,8 @@ public sealed class NetnsTopology : IAsyncDisposable
         foreach (var ns in _namespaces) await NetnsSweeper.KillAllInAsync(ns);
         foreach (var ns in _namespaces) await Command.RunAsync("ip", ["netns", "del", ns]);
         _namespaces.Clear();
+        // APPLIANCE_LAB_KEEP=1 keeps the folder (configurations, logs, data) for a post-mortem, until the next run sweeps it.
+        if (Environment.GetEnvironmentVariable("APPLIANCE_LAB_KEEP") == "1") return;
         try { Directory.Delete(WorkDir, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
