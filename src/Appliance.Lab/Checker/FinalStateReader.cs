@@ -78,9 +78,12 @@ public static class FinalStateReader
             while (await r.ReadAsync(ct)) ids.Add(r.GetInt64(0));
         }
         var balances = new Dictionary<int, long>();
-        await using (var cmd = new NpgsqlCommand("SELECT account, balance FROM appl_check_bank", conn, tx))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        await using (var cmd = new NpgsqlCommand(WorkloadSql.Balances, conn, tx))
+        {
+            cmd.Parameters.Add(new() { Value = history.IdBase });
+            await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct)) balances[r.GetInt32(0)] = r.GetInt64(1);
+        }
         await tx.CommitAsync(ct);
         return new FinalState(source, ids, balances);
     }

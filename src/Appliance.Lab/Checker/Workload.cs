@@ -43,8 +43,8 @@ public sealed class Workload : IAsyncDisposable
     {
         var cs = WorkloadSql.Tune(options.ConnectionString, options.ConnectTimeout, options.CommandTimeout);
         var random = options.Seed is { } seed ? new Random(seed) : new Random();
-        await SetUpAsync(cs, options, ct);
         var idBase = options.IdBase ?? random.NextInt64(1, long.MaxValue / History.IdRange - 1) * History.IdRange;
+        await SetUpAsync(cs, idBase, options, ct);
         var time = options.Time;
         var history = new History(idBase, options.Accounts, options.InitialBalance, time.GetUtcNow());
         var w = new Workload(options, history, time.GetTimestamp(), ct);
@@ -52,7 +52,7 @@ public sealed class Workload : IAsyncDisposable
         return w;
     }
 
-    static async Task SetUpAsync(string cs, WorkloadOptions options, CancellationToken ct)
+    static async Task SetUpAsync(string cs, long run, WorkloadOptions options, CancellationToken ct)
     {
         var started = options.Time.GetTimestamp();
         while (true)
@@ -62,7 +62,7 @@ public sealed class Workload : IAsyncDisposable
                 await using var conn = new NpgsqlConnection(cs);
                 await conn.OpenAsync(ct);
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                await using var cmd = new NpgsqlCommand(WorkloadSql.SetUp(options.Accounts, options.InitialBalance), conn, tx);
+                await using var cmd = new NpgsqlCommand(WorkloadSql.SetUp(run, options.Accounts, options.InitialBalance), conn, tx);
                 await cmd.ExecuteNonQueryAsync(ct);
                 await tx.CommitAsync(ct);
                 return;
@@ -82,7 +82,7 @@ public sealed class Workload : IAsyncDisposable
         var period = _options.WritesPerSecond > 0 ? TimeSpan.FromSeconds(clients / _options.WritesPerSecond) : TimeSpan.Zero;
         for (int i = 0; i < clients; i++)
         {
-            var client = new WorkloadClient(i + 1, cs, () => Elapsed, _options.Time);
+            var client = new WorkloadClient(i + 1, History.IdBase, cs, () => Elapsed, _options.Time);
             if (i < _options.Inserters)
             {
                 _clients.Add(Task.Run(() => LoopAsync(client, period,

@@ -6,7 +6,7 @@ namespace Appliance.Lab.Checker;
 /// One client's connection and its two writes. Each write is one <see cref="Operation"/>; any error drops the
 /// connection (the next write reconnects) and becomes an outcome, never an exception.
 /// </summary>
-sealed class WorkloadClient(int id, string connectionString, Func<TimeSpan> elapsed, TimeProvider time) : IAsyncDisposable
+sealed class WorkloadClient(int id, long run, string connectionString, Func<TimeSpan> elapsed, TimeProvider time) : IAsyncDisposable
 {
     NpgsqlConnection? _connection;
 
@@ -54,6 +54,7 @@ sealed class WorkloadClient(int id, string connectionString, Func<TimeSpan> elap
             {
                 cmd.Parameters.Add(new() { Value = first.Item2 });
                 cmd.Parameters.Add(new() { Value = first.Item1 });
+                cmd.Parameters.Add(new() { Value = run });
                 if (await cmd.ExecuteNonQueryAsync(ct) != 1) throw new InvalidOperationException($"account {first.Item1} is missing");
             }
             ServedBy server;
@@ -61,6 +62,7 @@ sealed class WorkloadClient(int id, string connectionString, Func<TimeSpan> elap
             {
                 cmd.Parameters.Add(new() { Value = second.Item2 });
                 cmd.Parameters.Add(new() { Value = second.Item1 });
+                cmd.Parameters.Add(new() { Value = run });
                 await using var reader = await cmd.ExecuteReaderAsync(ct);
                 if (!await reader.ReadAsync(ct)) throw new InvalidOperationException($"account {second.Item1} is missing");
                 server = WorkloadSql.ReadServedBy(reader, 0);

@@ -17,16 +17,23 @@ static class WorkloadSql
     /// <summary>One autocommit statement: its results are an acknowledgement only once read through to the end.</summary>
     public const string Insert = $"INSERT INTO appl_check_insert(id, client) VALUES ($1, $2) RETURNING {ServedBy}";
 
-    public const string Move = "UPDATE appl_check_bank SET balance = balance + $1 WHERE account = $2";
+    /// <summary>One account of this run's bank ($3 the run, $2 the account) gets $1.</summary>
+    public const string Move = "UPDATE appl_check_bank SET balance = balance + $1 WHERE run = $3 AND account = $2";
 
     public const string MoveReturning = $"{Move} RETURNING {ServedBy}";
 
-    /// <summary>Creates the tables if absent and resets the bank, so each run starts from a known total.</summary>
-    public static string SetUp(int accounts, long initialBalance) => string.Create(CultureInfo.InvariantCulture, $"""
+    /// <summary>This run's accounts, the run numbered by its id base.</summary>
+    public const string Balances = "SELECT account, balance FROM appl_check_bank WHERE run = $1";
+
+    /// <summary>
+    /// Creates the tables if absent and opens this run's bank, so each run starts from a known total.
+    /// Every run has accounts of its own: a transaction an earlier run left open on a proxy that lost
+    /// its VIP (HAProxy keeps such sessions until its client timeout) holds locks on that run's rows only.
+    /// </summary>
+    public static string SetUp(long run, int accounts, long initialBalance) => string.Create(CultureInfo.InvariantCulture, $"""
         CREATE TABLE IF NOT EXISTS appl_check_insert(id bigint PRIMARY KEY, client int NOT NULL, at timestamptz NOT NULL DEFAULT now());
-        CREATE TABLE IF NOT EXISTS appl_check_bank(account int PRIMARY KEY, balance bigint NOT NULL);
-        DELETE FROM appl_check_bank;
-        INSERT INTO appl_check_bank(account, balance) SELECT g, {initialBalance} FROM generate_series(1, {accounts}) g;
+        CREATE TABLE IF NOT EXISTS appl_check_bank(run bigint NOT NULL, account int NOT NULL, balance bigint NOT NULL, PRIMARY KEY (run, account));
+        INSERT INTO appl_check_bank(run, account, balance) SELECT {run}, g, {initialBalance} FROM generate_series(1, {accounts}) g ON CONFLICT DO NOTHING;
         """);
 
     public static ServedBy ReadServedBy(NpgsqlDataReader r, int first)

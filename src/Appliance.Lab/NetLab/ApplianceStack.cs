@@ -30,7 +30,16 @@ public sealed class ApplianceStack : ILabStack
         node.Run(service, () => lab.Topology.Start(node.Name, $"{node.Name}-{service}", binary, [.. command, "--config", config]));
     }
 
-    static string Quoted(IEnumerable<string> items) => string.Join(", ", items.Select(i => $"\"{i}\""));
+    /// <summary>Where the cluster's keys are: the same for the agents and the balancers.</summary>
+    static string ClusterToml(NetLab lab) => $"""
+        [cluster]
+        scope = "{lab.Scope}"
+        namespace = "{NetLab.KeyNamespace}"
+
+        [etcd]
+        endpoints = [{string.Join(", ", LabLayout.EtcdEndpoints.Select(e => $"\"{e}\""))}]
+
+        """;
 
     /// <summary>The agent's TOML for <paramref name="node"/>.</summary>
     public static string AgentConfig(NetLab lab, LabNode node)
@@ -43,13 +52,7 @@ public sealed class ApplianceStack : ILabStack
             name = "{node.Name}"
             address = "{node.Address}"
 
-            [cluster]
-            scope = "{lab.Scope}"
-            namespace = "{NetLab.KeyNamespace}"
-
-            [etcd]
-            endpoints = [{Quoted(LabLayout.EtcdEndpoints)}]
-
+            {ClusterToml(lab)}
             [agent]
             ttl = {p.Ttl}
             loop_wait = {p.LoopWait}
@@ -106,13 +109,7 @@ public sealed class ApplianceStack : ILabStack
         var inter = p.CheckInter.ToString("0.0##", CultureInfo.InvariantCulture);
         return vrrp.Render() + string.Create(CultureInfo.InvariantCulture, $"""
 
-            [cluster]
-            scope = "{lab.Scope}"
-            namespace = "{NetLab.KeyNamespace}"
-
-            [etcd]
-            endpoints = [{Quoted(LabLayout.EtcdEndpoints)}]
-
+            {ClusterToml(lab)}
             [proxy]
             discovery = "etcd"
 
