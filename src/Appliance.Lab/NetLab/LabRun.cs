@@ -129,8 +129,14 @@ public sealed class LabRun : IAsyncDisposable
         await faults.HealAsync();
         foreach (var node in lab.Nodes)
         {
-            if (node.Services.Any(s => !s.IsRunning)) await faults.BootNodeAsync(node.Name);
-            else await faults.SetLinkAsync(node.Name, up: true);
+            // A crashed node boots (its interface reset); a live one only gets its cable back and its
+            // stopped services started, its addresses (and the connections on them) left alone.
+            if (node.Services.All(s => !s.IsRunning)) await faults.BootNodeAsync(node.Name);
+            else
+            {
+                await faults.SetLinkAsync(node.Name, up: true);
+                foreach (var s in node.Services.Where(s => !s.IsRunning)) s.Start();
+            }
             foreach (var s in node.Services) s.Signal(Tmds.Linux.LibC.SIGCONT);
         }
         await lab.WaitHealthyAsync(TextWriter.Null, deadline, ct);
