@@ -20,6 +20,8 @@ projects=(
 )
 passed=0 failed=0 skipped=0 status=0
 results=$(mktemp -d)
+failures="$results/failures.txt"
+: >"$failures"
 trap 'rm -rf "$results"' EXIT
 for project in "${projects[@]}"; do
   name=$(basename "$project")
@@ -30,6 +32,9 @@ for project in "${projects[@]}"; do
   # Each test's verdict, failures with their message and our own stack frames.
   grep -E '^\s+(Passed|Failed|Skipped) |Error Message|^\s+at Appliance|Exception|Total tests' "$results/$name.log" \
       | grep -vE '^\s+at (System|Microsoft|Xunit)\.' || true
+  # Each failed test's block (name, message, stack), repeated at the end where a truncated log keeps it.
+  awk '/^[[:space:]]+(Passed|Skipped) /{keep=0} /^[[:space:]]+Failed /{keep=1; n=0}
+       keep && n++ < 60' "$results/$name.log" >>"$failures"
   # What the scenario tests measured (their output, kept in the TRX for passing tests too).
   grep -hoE '^scenario .*' "$results/$name.trx" 2>/dev/null | sed 's|</StdOut>$||' || true
   # Skipped tests count in "total" but in none of passed/failed.
@@ -41,5 +46,9 @@ for project in "${projects[@]}"; do
   fi
   passed=$((passed + ${np:-0})); failed=$((failed + ${nf:-0})); skipped=$((skipped + ${nt:-0} - ${np:-0} - ${nf:-0}))
 done
+if [ -s "$failures" ]; then
+  echo "=== failures"
+  cat "$failures"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
