@@ -37,6 +37,10 @@ lab +args:
     if [ "{{args}}" != down ] && [ "{{args}}" != status ]; then "{{just_executable()}}" publish; fi
     dotnet run --project src/Appliance.Lab -c Release -- lab {{args}}
 
+# The appliance image (image/README.md): raw GPT disk (UEFI), qcow2 and the container base, in image/out.
+image: publish
+    ./image/build.sh
+
 # The failover benchmark (recorded in bench/README.md).
 bench-failover runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- failover --runs {{runs}}

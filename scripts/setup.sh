@@ -15,6 +15,9 @@ packages=(
   haproxy              # the reference proxy for the proxy benchmark (bench/README.md)
   procps curl ca-certificates
   libfuse3-dev fuse3 pkg-config gcc   # the FUSE watchdog emulator the watchdog device tests compile and mount
+  mmdebstrap mtools dosfstools fdisk e2fsprogs zstd systemd-boot-efi   # `just image`: chroot, vfat, GPT, the boot loader
+  qemu-system-x86 qemu-utils ovmf   # the image's VM tests (UEFI under QEMU) and its qcow2
+  buildah                # the Dockerfile test (builds with --isolation=chroot, no daemon)
 )
 
 missing=()

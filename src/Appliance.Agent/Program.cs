@@ -3,6 +3,7 @@ using Appliance.Agent;
 using Appliance.Agent.Api;
 using Appliance.Agent.Ha;
 using Appliance.Agent.Metrics;
+using Appliance.Agent.Node;
 using Appliance.Configuration;
 using Appliance.Etcd;
 using Appliance.Ha;
@@ -15,6 +16,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 // appliance-agent: the composition root of the database-node agent. Everything else is a library.
+// Two more commands serve the appliance image's boot: set the node up from its configuration, or show why not.
+if (args is [SetupNodeCommand.Name, .. var setupArgs]) return SetupNodeCommand.Run(setupArgs, Console.Out, Console.Error);
+if (args is [ConfigErrorServer.Name, .. var errorArgs]) return await ConfigErrorServer.RunAsync(errorArgs, Console.Error);
 var (config, exitCode) = await DaemonStart.PrepareAsync("appliance-agent", MemberPublisher.Version, ConfigRole.Agent, args, Console.Out, Console.Error);
 if (config is null) return exitCode;
 

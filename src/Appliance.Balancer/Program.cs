@@ -138,6 +138,18 @@ log.Info($"appliance-balancer {Version}: {runners.Count} VRRP instance(s), {conf
 foreach (var s in scripts) s.Start();
 foreach (var r in runners) r.Start();
 
+// systemd (Type=notify, WatchdogSec=): ready once the listeners and speakers run. A speaker that dies ends the
+// process (see crashed); the keepalive proves the rest of the runtime (timers, thread pool) still turns.
+using var systemd = Appliance.Linux.Systemd.SystemdNotify.FromProcess();
+systemd.Ready();
+var keepalive = systemd.WatchdogInterval is { } watchdogInterval
+    ? Task.Run(async () =>
+    {
+        using var timer = new PeriodicTimer(watchdogInterval / 2);
+        while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false)) systemd.Watchdog();
+    })
+    : Task.CompletedTask;
+
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);
@@ -148,6 +160,8 @@ catch (OperationCanceledException)
 
 // SIGTERM: every instance says goodbye (a master sends priority 0 and removes its addresses).
 log.Info("stopping");
+systemd.Stopping();
+try { await keepalive; } catch (OperationCanceledException) { }
 foreach (var r in runners)
 {
     if (!r.Stop(TimeSpan.FromSeconds(5)))

@@ -33,6 +33,8 @@ public sealed record ApplianceConfig
     public BalancerSection Balancer { get; init; } = new();
     /// <summary><c>[proxy]</c>: the load-balancer node's PostgreSQL proxy (see <see cref="ProxySection"/>).</summary>
     public ProxySection Proxy { get; init; } = new();
+    /// <summary><c>[system]</c>: the appliance image's node set-up: host name, network, roles (see <see cref="SystemSection"/>).</summary>
+    public SystemSection System { get; init; } = new();
 }
 
 /// <summary><c>[node]</c></summary>

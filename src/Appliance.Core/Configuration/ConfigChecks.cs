@@ -61,6 +61,25 @@ internal static class ConfigChecks
             : $"expected an IPv4 address with its prefix length such as \"10.0.0.100/24\", found {TomlWriter.Quote(value)}";
     }
 
+    /// <summary>An Ethernet address as <c>ip link</c> prints it: six pairs of hex digits separated by ':'.</summary>
+    public static string? Mac(string value) =>
+        value.Split(':') is { Length: 6 } parts && parts.All(p => p.Length == 2 && p.All(char.IsAsciiHexDigit)) ? null
+        : $"expected a MAC address such as \"52:54:00:12:34:56\", found {TomlWriter.Quote(value)}";
+
+    /// <summary>A host name (RFC 1123 labels: letters, digits, '-', not at either end; at most 63 bytes each, 253 in all).</summary>
+    public static string? Hostname(string value) =>
+        value.Length is > 0 and <= 253 && value.Split('.').All(l => l.Length is > 0 and <= 63 && l[0] != '-' && l[^1] != '-' && l.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            ? null
+            : $"expected a host name of letters, digits and '-' (dot-separated labels of at most 63), found {TomlWriter.Quote(value)}";
+
+    /// <summary>One member of etcd's initial cluster: <c>name=http://host:port</c>.</summary>
+    public static string? EtcdPeer(string value)
+    {
+        var eq = value.IndexOf('=', StringComparison.Ordinal);
+        return eq > 0 && Name(value[..eq]) is null && EndpointUrl(value[(eq + 1)..]) is null ? null
+            : $"expected name=http://address:port, such as \"db1=http://10.0.0.11:2380\", found {TomlWriter.Quote(value)}";
+    }
+
     private static bool IsHostPort(string value)
     {
         var colon = value.LastIndexOf(':');

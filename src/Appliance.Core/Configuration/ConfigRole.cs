@@ -10,4 +10,9 @@ public enum ConfigRole
     Agent,
     /// <summary><c>appliance-balancer</c>: needs at least one <c>[[vrrp]]</c> instance or <c>[[proxy.listener]]</c>.</summary>
     Balancer,
+    /// <summary>
+    /// The image's boot-time set-up (<c>appliance-agent setup-node</c>): needs <c>node.name</c> and <c>system.roles</c>,
+    /// and every key the roles it names need (checked as <see cref="Agent"/> and <see cref="Balancer"/>).
+    /// </summary>
+    Node,
 }

@@ -11,17 +11,21 @@ internal static class ConfigRules
     /// <param name="role">Which binary loads it: decides the required keys.</param>
     public static void Check(ApplianceConfig config, TomlTableNode tree, SourceLocation lastFile, ErrorList errors, ConfigRole role = ConfigRole.Agent)
     {
-        foreach (var key in ConfigSchema.RequiredKeys(role))
+        // The image's node set-up needs, besides its own keys, every key of the daemons its roles run.
+        var roles = role == ConfigRole.Node ? [role, .. SystemRules.DaemonRoles(config.System)] : new[] { role };
+        foreach (var key in roles.SelectMany(ConfigSchema.RequiredKeys).Distinct(StringComparer.Ordinal))
         {
             if (tree.Find(key) is null)
                 errors.Add(lastFile with { Line = 0, Column = 0 }, key, "required key missing: set it in one of the configuration files");
         }
+        if (role == ConfigRole.Node)
+            SystemRules.Check(config, tree, lastFile, errors);
 
         CheckLeaseTimings(config.Agent, tree, lastFile, errors);
         CheckCertificatePair("etcd", config.Etcd.CertFile, config.Etcd.KeyFile, "mutual TLS needs the client certificate and its key together", tree, errors);
         CheckCertificatePair("restapi", config.Restapi.CertFile, config.Restapi.KeyFile, "HTTPS needs the server certificate and its key together", tree, errors);
         CheckWatchdogMargin(config, tree, errors);
-        VrrpRules.Check(config.Vrrp, config.Proxy.Listener.Count > 0, tree, lastFile, errors, role);
+        VrrpRules.Check(config.Vrrp, config.Proxy.Listener.Count > 0, tree, lastFile, errors, roles.Contains(ConfigRole.Balancer) ? ConfigRole.Balancer : role);
         ProxyRules.Check(config.Proxy, tree, lastFile, errors);
     }
 

@@ -184,6 +184,20 @@ internal static class ConfigSchema
         new TableArrayMember<VrrpInstanceSection, TrackScriptSection>("track_script", TrackScript, () => new(), ["name", "script"], s => s.TrackScript, (s, v) => s with { TrackScript = v }),
         new TableArrayMember<VrrpInstanceSection, TrackInterfaceSection>("track_interface", TrackInterface, () => new(), ["name"], s => s.TrackInterface, (s, v) => s with { TrackInterface = v }));
 
+    private static readonly TableSpec<SystemInterfaceSection> SystemInterface = new("a network interface, found by its MAC address, renamed and given static addresses",
+        Value<SystemInterfaceSection, string>("name", "the name it gets, what [[vrrp]].interface names, such as \"lan0\"; required", new StringKind(ConfigChecks.InterfaceName), s => s.Name, (s, v) => s with { Name = v }),
+        Value<SystemInterfaceSection, string>("mac", "the MAC address that picks the interface, such as \"52:54:00:12:34:56\"; required", new StringKind(ConfigChecks.Mac), s => s.Mac, (s, v) => s with { Mac = v }),
+        Value<SystemInterfaceSection, IReadOnlyList<string>>("addresses", "static IPv4 addresses with their prefix length; none means DHCP", new StringListKind(0, ConfigChecks.Ipv4WithPrefix), s => s.Addresses, (s, v) => s with { Addresses = v }),
+        Value<SystemInterfaceSection, string?>("gateway", "the default route's next hop", new OptionalStringKind(ConfigChecks.Ipv4), s => s.Gateway, (s, v) => s with { Gateway = v }));
+
+    private static readonly TableSpec<SystemSection> System = new("the appliance image's node set-up at boot (ignored by the daemons)",
+        Value<SystemSection, IReadOnlyList<string>>("roles", "which roles run: \"database\" (etcd member, PostgreSQL, appliance-agent), \"balancer\" (appliance-balancer), or both; required on the image", new StringListKind(0, ConfigChecks.OneOf("database", "balancer")), s => s.Roles, (s, v) => s with { Roles = v }),
+        Value<SystemSection, string?>("hostname", "the host name; node.name when unset", new OptionalStringKind(ConfigChecks.Hostname), s => s.Hostname, (s, v) => s with { Hostname = v }),
+        Value<SystemSection, IReadOnlyList<string>>("dns", "name servers (IPv4 addresses)", new StringListKind(0, ConfigChecks.Ipv4), s => s.Dns, (s, v) => s with { Dns = v }),
+        Value<SystemSection, IReadOnlyList<string>>("ntp", "time servers for systemd-timesyncd; Debian's pool when empty", new StringListKind(0, ConfigChecks.NotEmpty), s => s.Ntp, (s, v) => s with { Ntp = v }),
+        Value<SystemSection, IReadOnlyList<string>>("etcd_initial_cluster", "every etcd member as name=http://address:2380; required with the database role", new StringListKind(0, ConfigChecks.EtcdPeer), s => s.EtcdInitialCluster, (s, v) => s with { EtcdInitialCluster = v }),
+        new TableArrayMember<SystemSection, SystemInterfaceSection>("interface", SystemInterface, () => new(), ["name", "mac"], s => s.Interface, (s, v) => s with { Interface = v }));
+
     /// <summary>The whole file: one table per section.</summary>
     public static readonly TableSpec<ApplianceConfig> Root = new("",
         new TableMember<ApplianceConfig, NodeSection>("node", Node, c => c.Node, (c, v) => c with { Node = v }),
@@ -198,12 +212,14 @@ internal static class ConfigSchema
         new TableMember<ApplianceConfig, TagsSection>("tags", Tags, c => c.Tags, (c, v) => c with { Tags = v }),
         new TableMember<ApplianceConfig, BalancerSection>("balancer", Balancer, c => c.Balancer, (c, v) => c with { Balancer = v }),
         new TableMember<ApplianceConfig, ProxySection>("proxy", Proxy, c => c.Proxy, (c, v) => c with { Proxy = v }),
+        new TableMember<ApplianceConfig, SystemSection>("system", System, c => c.System, (c, v) => c with { System = v }),
         new TableArrayMember<ApplianceConfig, VrrpInstanceSection>("vrrp", VrrpInstance, () => new(), ["name", "interface", "virtual_router_id", "virtual_ipaddress"], c => c.Vrrp, (c, v) => c with { Vrrp = v }));
 
     /// <summary>Keys that have no usable default for <paramref name="role"/>: absent from every file, they are an error.</summary>
     public static IReadOnlyList<string> RequiredKeys(ConfigRole role) => role switch
     {
         ConfigRole.Agent => ["node.name", "cluster.scope", "postgresql.data_dir"],
+        ConfigRole.Node => ["node.name", "system.roles"],
         _ => [],
     };
 
