@@ -15,6 +15,7 @@ packages=(
   haproxy              # the reference proxy for the proxy benchmark (bench/README.md)
   procps curl ca-certificates
   libfuse3-dev fuse3 pkg-config gcc   # the FUSE watchdog emulator the watchdog device tests compile and mount
+  prometheus           # promtool, which checks monitoring/ (scrape config, alert rules and their unit tests)
 )
 
 missing=()
@@ -30,12 +31,12 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # Debian's packages start a default PostgreSQL cluster and an etcd service; we run our own.
+  # Debian's packages start a default PostgreSQL cluster, an etcd and a Prometheus service; we run our own.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # The packaged services are not ours: stop them if a service manager started them (no-op in containers).
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  systemctl disable --now etcd postgresql patroni haproxy >/dev/null 2>&1 || true
+  systemctl disable --now etcd postgresql patroni haproxy prometheus >/dev/null 2>&1 || true
 fi
 echo "setup: ok (PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}'), $(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /'))"
