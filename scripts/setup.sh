@@ -18,6 +18,7 @@ packages=(
   mmdebstrap mtools dosfstools fdisk e2fsprogs zstd systemd-boot-efi   # `just image`: chroot, vfat, GPT, the boot loader
   qemu-system-x86 qemu-utils ovmf   # the image's VM tests (UEFI under QEMU) and its qcow2
   buildah                # the Dockerfile test (builds with --isolation=chroot, no daemon)
+  prometheus           # promtool, which checks monitoring/ (scrape config, alert rules and their unit tests)
 )
 
 missing=()
@@ -33,12 +34,12 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # Debian's packages start a default PostgreSQL cluster and an etcd service; we run our own.
+  # Debian's packages start a default PostgreSQL cluster, an etcd and a Prometheus service; we run our own.
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # The packaged services are not ours: stop them if a service manager started them (no-op in containers).
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  systemctl disable --now etcd postgresql patroni haproxy >/dev/null 2>&1 || true
+  systemctl disable --now etcd postgresql patroni haproxy prometheus >/dev/null 2>&1 || true
 fi
 echo "setup: ok (PostgreSQL $(/usr/lib/postgresql/15/bin/postgres --version | awk '{print $3}'), $(etcd --version | head -1), $(dotnet --version | sed 's/^/.NET SDK /'))"

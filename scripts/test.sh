@@ -12,6 +12,7 @@ projects=(
   tests/Appliance.Agent.Tests
   tests/Appliance.Cli.Tests
   tests/Appliance.Lab.Tests
+  tests/Appliance.Monitoring.Tests
   tests/Appliance.Balancer.Tests
   tests/Appliance.Proxy.Tests
   tests/Appliance.Cluster.Tests

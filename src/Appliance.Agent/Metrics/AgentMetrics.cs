@@ -23,6 +23,9 @@ public sealed class AgentMetrics
     public AgentMetrics(string scope, TimeSpan leaseTtl, AgentState state, IWatchdog watchdog, TimeProvider time)
     {
         _registry.SetStaticLabels(new Dictionary<string, string> { ["scope"] = scope });
+        // process_start_time_seconds and the other standard process_* / dotnet_* series: a changed start
+        // time is how monitoring/alerts.yml sees an agent that systemd restarted.
+        DotNetStats.Register(_registry);
         var f = Prometheus.Metrics.WithCustomRegistry(_registry);
         Gauge G(string name, string help) => f.CreateGauge(name, help);
 
@@ -50,6 +53,9 @@ public sealed class AgentMetrics
         var wdTimeout = G("appliance_agent_watchdog_timeout_seconds", "The timeout the watchdog device took (0 when not armed).");
         var wdFed = G("appliance_agent_watchdog_last_feed_timestamp_seconds", "Epoch seconds of the last keepalive sent to the watchdog.");
         var leaseLeft = G("appliance_agent_lease_seconds_left", "Seconds until this node's leader lease expires if not renewed (0 when not the leader).");
+        // A watchdog that fires resets the node and reports nothing; a changed boot time after the node was
+        // armed is what monitoring sees of it (monitoring/alerts.yml). Constant for the process's life.
+        G("appliance_agent_node_boot_time_seconds", "Epoch seconds when the node booted (btime of /proc/stat; 0 if unreadable).").Set(BootTime());
 
         _decisions = f.CreateCounter("appliance_agent_decisions_total", "HA decisions by action.", "action");
         _failures = f.CreateCounter("appliance_agent_action_failures_total", "Actions that failed, by action.", "action");
@@ -98,6 +104,20 @@ public sealed class AgentMetrics
     public void CountReclone() => _reclones.Inc();
     public void CountRewind(bool ok) => _rewinds.WithLabels(ok ? "ok" : "failed").Inc();
     public void ObserveCycle(TimeSpan duration) => _loopDuration.Observe(duration.TotalSeconds);
+
+    static double BootTime()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/stat"))
+                if (line.StartsWith("btime ", StringComparison.Ordinal) &&
+                    double.TryParse(line.AsSpan(6), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var at))
+                    return at;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return 0;
+    }
 
     /// <summary>Writes the Prometheus text exposition.</summary>
     public Task ExportAsync(Stream stream, CancellationToken ct) => _registry.CollectAndExportAsTextAsync(stream, ct);
