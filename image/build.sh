@@ -56,7 +56,7 @@ cp -a "$here/rootfs/." "$root/"
 chroot "$root" useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin appliance-balancer
 chroot "$root" systemctl enable appliance-setup.service systemd-networkd.service systemd-timesyncd.service >/dev/null
 # The distro's own units run the wrong things: we run etcd and PostgreSQL through our roles.
-chroot "$root" systemctl mask etcd.service postgresql.service >/dev/null
+chroot "$root" systemctl mask etcd.service postgresql.service proc-sys-fs-binfmt_misc.automount >/dev/null
 echo "appliance" > "$root/etc/hostname"
 printf 'NAME="Appliance"\nID=appliance\nID_LIKE=debian\nVERSION_ID=%s\nPRETTY_NAME="Appliance (PostgreSQL HA) %s"\n' \
   "$(git -C "$repo" describe --always 2>/dev/null || echo dev)" "$(git -C "$repo" describe --always 2>/dev/null || echo dev)" > "$root/etc/appliance-release"
