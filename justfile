@@ -23,8 +23,9 @@ publish: setup
     ls -l artifacts/bin/appliance-agent artifacts/bin/appliancectl artifacts/bin/appliance-balancer
 
 # Run every test: decider tables, configuration, the store against a real etcd, PostgreSQL control,
-# and three-node clusters run by the published AOT agent (what ships is what is tested).
-test: build publish
+# three-node clusters run by the published AOT agent (what ships is what is tested), the lab's scenarios,
+# and the image booted in QEMU and built into containers (so the image is built first).
+test: build publish image
     APPLIANCE_AGENT="$PWD/artifacts/bin/appliance-agent" ./scripts/test.sh
 
 # The main job: the lab comes up, survives a primary crash and a balancer crash under a live
