@@ -26,6 +26,9 @@ public sealed class BalancerMetrics
 
     public BalancerMetrics()
     {
+        // process_start_time_seconds and the other standard series: a changed start time is how
+        // monitoring/alerts.yml sees a balancer that systemd restarted.
+        DotNetStats.Register(_registry);
         var f = Prometheus.Metrics.WithCustomRegistry(_registry);
         var state = f.CreateGauge("appliance_vrrp_state", "1 for the state the instance is in (initialize, backup, master, fault), 0 for the others.", "instance", "state");
         var priority = f.CreateGauge("appliance_vrrp_effective_priority", "The priority the instance advertises and elects with (configured priority moved by tracking).", "instance");
