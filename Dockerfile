@@ -30,7 +30,6 @@ ARG VERSION=dev
 ARG REVISION=unknown
 LABEL org.opencontainers.image.vendor="Appliance" \
       org.opencontainers.image.description="PostgreSQL high availability: the appliance's agent, balancer and etcd (Debian 12, PostgreSQL 15)" \
-      org.opencontainers.image.documentation="README.md (Configuration, Containers)" \
       org.opencontainers.image.base.name="scratch" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
@@ -55,9 +54,11 @@ WORKDIR /
 # ---------------------------------------------------------------------------------------------------
 # etcd: the cluster store. One container per member, from the same base (not a third-party etcd image:
 # the same etcd 3.4 the appliance ships). Configured with etcd's own ETCD_* variables; the defaults
-# below make a one-member cluster. For three members set ETCD_NAME, ETCD_INITIAL_CLUSTER,
-# ETCD_INITIAL_ADVERTISE_PEER_URLS and ETCD_ADVERTISE_CLIENT_URLS per container.
-#   docker run -d --name etcd1 --init -v etcd1:/var/lib/appliance -p 127.0.0.1:2379:2379 appliance-etcd
+# below make a one-member cluster reached as etcd1 (the container's name on a user-defined network).
+# For three members set ETCD_NAME, ETCD_INITIAL_CLUSTER, ETCD_INITIAL_ADVERTISE_PEER_URLS and
+# ETCD_ADVERTISE_CLIENT_URLS per container.
+#   docker network create appliance
+#   docker run -d --name etcd1 --network appliance --init -v etcd1:/var/lib/appliance appliance-etcd
 FROM base AS etcd
 LABEL org.opencontainers.image.title="appliance-etcd"
 RUN install -d -o etcd -g etcd -m 0700 /var/lib/appliance/etcd
@@ -103,11 +104,17 @@ CMD ["run"]
 # ---------------------------------------------------------------------------------------------------
 # database: appliance-agent and the PostgreSQL 15 it runs as its child, as the user postgres (the
 # appliance's unit does the same). It needs an etcd it can reach ([etcd] endpoints, e.g. the etcd
-# target above in the same network) and a drop-in naming the node:
-#   [node]    name = "db1"   address = "db1"  (the host name other nodes and the balancers reach it at)
-#   [cluster] scope = "demo"
-#   [etcd]    endpoints = ["http://etcd1:2379"]
-#   docker run -d --name db1 --init --shm-size 256m --stop-timeout 90 -v db1:/var/lib/appliance \
+# target above in the same network) and a drop-in naming the node, e.g. db1.toml:
+#     [node]
+#     name = "db1"
+#     address = "db1"          # the name other nodes and the balancers reach this container at
+#     [cluster]
+#     scope = "demo"
+#     [etcd]
+#     endpoints = ["http://etcd1:2379"]
+#     [postgresql.superuser]
+#     password = "..."         # and [postgresql.replication] password: see the README's Configuration
+#   docker run -d --name db1 --network appliance --init --shm-size 256m --stop-timeout 90 -v db1:/var/lib/appliance \
 #     -v ./db1.toml:/etc/appliance/conf.d/node.toml:ro appliance-database
 # --init: pg_ctl starts the postmaster detached, so it is re-parented to PID 1; an init (tini) reaps
 # it when it exits, where the agent as PID 1 would leave a zombie that still looks alive.
