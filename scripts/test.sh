@@ -18,6 +18,7 @@ projects=(
   tests/Appliance.Cluster.Tests
   tests/Appliance.Netns.Tests
   tests/Appliance.Scenario.Tests
+  tests/Appliance.Image.Tests
 )
 passed=0 failed=0 skipped=0 status=0
 results=$(mktemp -d)
