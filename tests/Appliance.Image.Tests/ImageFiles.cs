@@ -3,8 +3,8 @@ namespace Appliance.Image.Tests;
 /// <summary>Where the repository and the built appliance image (<c>just image</c>, image/out/) are.</summary>
 static class ImageFiles
 {
-    /// <summary>The repository: the folder above the test binaries holding Appliance.sln and image/.</summary>
-    public static string Root { get; } = FindRoot();
+    /// <summary>The repository: the folder holding Appliance.sln.</summary>
+    public static string Root { get; } = Appliance.Lab.Repo.Root();
 
     /// <summary>image/out/, where image/build.sh writes its outputs by default (and where the Dockerfile looks).</summary>
     public static string Out => Path.Combine(Root, "image", "out");
@@ -18,13 +18,5 @@ static class ImageFiles
         if (!File.Exists(path))
             Assert.Fail($"{path} is missing: run `just image` first (it builds the appliance image and image/out/rootfs.tar; `just test` does it before the tests)");
         return path;
-    }
-
-    static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Appliance.sln")) && Directory.Exists(Path.Combine(dir.FullName, "image")))
-                return dir.FullName;
-        throw new InvalidOperationException($"no Appliance.sln with an image/ folder above {AppContext.BaseDirectory}");
     }
 }
