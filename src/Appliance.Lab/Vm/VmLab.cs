@@ -133,20 +133,20 @@ public sealed class VmLab : IAsyncDisposable
     public async Task<LabHealth> WaitAsync(string what, Func<LabHealth, bool> condition, TextWriter output, TimeSpan deadline, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        var shown = new Dictionary<string, string>();
+        var shown = new Dictionary<int, string>();
         LabHealth? seen = null;
         while (true)
         {
             seen = await ReadAsync(ct);
             if (condition(seen)) return seen;
-            var lines = _vms.Select(v => $"{v.Key}: {Stage(v.Value)}").Concat(seen.ProgressLines()
-                .Where(l => Balancers.Count > 0 || !l.StartsWith("VIP", StringComparison.Ordinal)));
-            foreach (var line in lines)
+            var lines = _vms.Select(v => $"{v.Key} VM: {Stage(v.Value)}").Concat(seen.ProgressLines()
+                .Where(l => Balancers.Count > 0 || !l.StartsWith("VIP", StringComparison.Ordinal))).ToList();
+            // Each line keeps its place in the list: it is shown again only when it changes.
+            for (var i = 0; i < lines.Count; i++)
             {
-                var key = line[..line.IndexOf(':', StringComparison.Ordinal)];
-                if (shown.GetValueOrDefault(key) == line) continue;
-                shown[key] = line;
-                await output.WriteLineAsync($"  [{(DateTime.UtcNow - started).TotalSeconds,5:0}s] {line}");
+                if (shown.GetValueOrDefault(i) == lines[i]) continue;
+                shown[i] = lines[i];
+                await output.WriteLineAsync($"  [{(DateTime.UtcNow - started).TotalSeconds,5:0}s] {lines[i]}");
             }
             if (DateTime.UtcNow - started > deadline)
                 throw new TimeoutException($"not within {deadline.TotalMinutes:0} min: {what}\nlast seen:\n  {string.Join("\n  ", seen.Lines())}\n{ConsoleTails()}");
