@@ -154,6 +154,31 @@ public sealed class VmLab : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// In synchronous mode, waits until a replica of <paramref name="leader"/> is the synchronous standby (its
+    /// GET /sync answers 200): before that no replica may be promoted, and a crashed primary stays without successor.
+    /// </summary>
+    public async Task<string?> WaitSyncStandbyAsync(string leader, TextWriter output, TimeSpan deadline, CancellationToken ct)
+    {
+        if (!Profile.SynchronousMode) return null;
+        var started = DateTime.UtcNow;
+        await output.WriteLineAsync("waiting for a synchronous standby ...");
+        while (true)
+        {
+            foreach (var d in Databases.Where(d => d.Name != leader))
+            {
+                if (await Probe.GetAsync($"{d.Name}.api", "/sync", ct) is not null)
+                {
+                    await output.WriteLineAsync($"{d.Name} is the synchronous standby after {(DateTime.UtcNow - started).TotalSeconds:0} s");
+                    return d.Name;
+                }
+            }
+            if (DateTime.UtcNow - started > deadline)
+                throw new TimeoutException($"no replica of {leader} became the synchronous standby within {deadline.TotalMinutes:0} min\n{ConsoleTails()}");
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+    }
+
     /// <summary>What the console says about a VM's boot, coarsely: enough to see five VMs progress under emulation.</summary>
     static string Stage(QemuVm vm)
     {

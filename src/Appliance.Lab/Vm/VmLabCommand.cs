@@ -39,28 +39,14 @@ public static class VmLabCommand
             return 2;
         }
 
-        var started = DateTime.UtcNow;
-        await output.WriteLineAsync($"booting 3 database VMs and 2 balancer VMs (profile: ttl {VmLabConfig.Profile.Ttl} s, loop_wait {VmLabConfig.Profile.LoopWait} s, " +
-            $"VRRPv{VmLabConfig.Profile.VrrpVersion} every {VmLabConfig.Profile.AdvertInterval} s, synchronous mode) ...");
-        await using var lab = await VmLab.StartAsync(LabLayout.Databases, LabLayout.Balancers, VmLabConfig.Profile, new VmLabConfig.Watchdog(), output, ct);
-        foreach (var line in lab.Directions()) await output.WriteLineAsync(line);
         try
         {
-            var result = await VmLabScenario.RunAsync(lab, output, ct);
-            await output.WriteLineAsync();
-            foreach (var line in result.Lines()) await output.WriteLineAsync(line);
-            await output.WriteLineAsync($"total {(DateTime.UtcNow - started).TotalMinutes:0.0} min");
-            if (stay)
-            {
-                await output.WriteLineAsync("\nthe lab stays up until Ctrl-C:");
-                foreach (var line in lab.Directions()) await output.WriteLineAsync(line);
-                await Task.Delay(Timeout.Infinite, ct);
-            }
-            return result.Violations.Count == 0 ? 0 : 1;
+            return await RunScenarioAsync(stay, output, ct);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        // Ctrl-C ends whatever was waiting, with whatever exception that wait ends in (a cancelled connect is an NpgsqlException).
+        catch (Exception) when (ct.IsCancellationRequested)
         {
-            await output.WriteLineAsync("stopping: removing the VMs, the namespace and their files");
+            await output.WriteLineAsync("stopped: the VMs, the namespace and their files are removed");
             return stay ? 0 : 130;
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
@@ -68,6 +54,26 @@ public static class VmLabCommand
             await Console.Error.WriteLineAsync(e.Message);
             return 1;
         }
+    }
+
+    static async Task<int> RunScenarioAsync(bool stay, TextWriter output, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        await output.WriteLineAsync($"booting 3 database VMs and 2 balancer VMs (profile: ttl {VmLabConfig.Profile.Ttl} s, loop_wait {VmLabConfig.Profile.LoopWait} s, " +
+            $"VRRPv{VmLabConfig.Profile.VrrpVersion} every {VmLabConfig.Profile.AdvertInterval} s, synchronous mode) ...");
+        await using var lab = await VmLab.StartAsync(LabLayout.Databases, LabLayout.Balancers, VmLabConfig.Profile, new VmLabConfig.Watchdog(), output, ct);
+        foreach (var line in lab.Directions()) await output.WriteLineAsync(line);
+        var result = await VmLabScenario.RunAsync(lab, output, ct);
+        await output.WriteLineAsync();
+        foreach (var line in result.Lines()) await output.WriteLineAsync(line);
+        await output.WriteLineAsync($"total {(DateTime.UtcNow - started).TotalMinutes:0.0} min");
+        if (stay)
+        {
+            await output.WriteLineAsync("\nthe lab stays up until Ctrl-C:");
+            foreach (var line in lab.Directions()) await output.WriteLineAsync(line);
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        return result.Violations.Count == 0 ? 0 : 1;
     }
 
     /// <summary>Each node's drop-in files as the VMs get them, to read or to copy onto a real appliance's configuration disk.</summary>

@@ -53,6 +53,7 @@ public static class VmLabScenario
         var before = await lab.WaitAsync("the lab is healthy", h => h.IsHealthy, output, BootDeadline, ct);
         var bootToHealthy = clock.Elapsed;
         await output.WriteLineAsync($"healthy after {bootToHealthy.TotalSeconds:0} s: {before.Leader} leads, {before.VipHolders[0]} holds the VIP");
+        await lab.WaitSyncStandbyAsync(before.Leader!, output, FaultDeadline, ct);
 
         await using var workload = await Workload.StartAsync(new WorkloadOptions
         {

@@ -30,6 +30,8 @@ public sealed class WatchdogResetTests(ITestOutputHelper output)
         var healthy = await lab.WaitAsync("a leader and two streaming replicas", h => ClusterProgress.IsHealthy(h.Members), log, VmLabScenario.BootDeadline, CancellationToken.None);
         var primary = healthy.Leader!;
         output.WriteLine($"healthy after {clock.Elapsed.TotalSeconds:0} s; {primary} leads");
+        // Synchronous mode: only the synchronous standby may take over, so there must be one before the freeze.
+        await lab.WaitSyncStandbyAsync(primary, log, TimeSpan.FromMinutes(5), CancellationToken.None);
 
         var metrics = await lab.Probe.GetAsync($"{primary}.api", "/metrics");
         Assert.NotNull(metrics);
