@@ -29,6 +29,9 @@ public static class VmLabConfig
         Name = "vm", Ttl = 20, LoopWait = 2, RetryTimeout = 8, AdvertInterval = 1, CheckInter = 2,
     };
 
+    /// <summary>How long a returning higher-priority balancer waits before taking the VIP back (its proxy's discovery and first checks).</summary>
+    public const int PreemptDelaySeconds = 30;
+
     /// <summary>The hardware watchdog every database VM arms: QEMU's i6300esb, timeout ttl - safety_margin.</summary>
     public sealed record Watchdog(string Mode = "required", int SafetyMargin = 5);
 
@@ -112,6 +115,9 @@ public static class VmLabConfig
             AdvertInterval = TimeSpan.FromSeconds(p.AdvertInterval),
             GarpMasterDelay = p.GarpMasterDelay,
             Listen = $"0.0.0.0:{LabLayout.BalancerStatusPort}",
+            // A booting lb1 outranks lb2; without a delay it takes the VIP back the moment its VRRP speaker
+            // starts, before its proxy has found the primary: a write gap of ~20 s measured under emulation.
+            Extra = $"preempt_delay = {PreemptDelaySeconds}",
         };
         return $"""
             {NodeHeader(node, "balancer")}

@@ -20,6 +20,8 @@ public sealed record VmLabResult
     public required WriteGap? BalancerGap { get; init; }
     /// <summary>From booting both crashed VMs again until the lab is healthy with all five.</summary>
     public required TimeSpan RejoinedAfter { get; init; }
+    /// <summary>The longest write gap while they rejoin (the returning balancer taking the VIP back).</summary>
+    public required WriteGap? RejoinGap { get; init; }
     public required CheckResult Check { get; init; }
     public required IReadOnlyList<string> Violations { get; init; }
 
@@ -28,7 +30,7 @@ public sealed record VmLabResult
         yield return $"healthy after boot:      {BootToHealthy.TotalSeconds:0} s";
         yield return $"primary VM crash:        {CrashedPrimary} killed; {NewLeader} leads after {NewLeaderAfter.TotalSeconds:0.0} s; write gap {PrimaryGap?.ToString() ?? "none"}";
         yield return $"VRRP master VM crash:    {CrashedBalancer} killed; {NewVipHolder} holds the VIP after {VipMovedAfter.TotalSeconds:0.0} s; write gap {BalancerGap?.ToString() ?? "none"}";
-        yield return $"both booted again:       rejoined after {RejoinedAfter.TotalSeconds:0} s";
+        yield return $"both booted again:       rejoined after {RejoinedAfter.TotalSeconds:0} s; longest write gap meanwhile {RejoinGap?.ToString() ?? "none"}";
         yield return $"checker:                 {(Violations.Count == 0 ? "PASS (nothing acknowledged lost, no split brain, the bank holds)" : "FAIL")}";
         foreach (var v in Violations) yield return $"  {v}";
         foreach (var l in Check.Summary.Split('\n')) yield return $"  {l}";
@@ -65,8 +67,8 @@ public static class VmLabScenario
 
         // The primary's VM: power cord pulled; its lease runs out and a replica takes over.
         var primary = before.Leader!;
-        await output.WriteLineAsync($"crashing {primary} (the primary's VM: QEMU killed) ...");
         var primaryAt = workload.Elapsed;
+        await output.WriteLineAsync($"crashing {primary} (the primary's VM: QEMU killed) at {primaryAt.TotalSeconds:0.0} s on the workload's clock ...");
         var faultClock = Stopwatch.StartNew();
         await lab.CrashAsync(primary);
         var led = await lab.WaitAsync("another member leads", h => h.Leader is { } l && l != primary, output, FaultDeadline, ct);
@@ -77,8 +79,8 @@ public static class VmLabScenario
         // The VRRP master's VM: the other balancer's master-down timer runs out and it takes the VIP.
         var holders = (await lab.ReadAsync(ct)).VipHolders;
         var holder = holders.Count > 0 ? holders[0] : before.VipHolders[0];
-        await output.WriteLineAsync($"crashing {holder} (the VRRP master's VM: QEMU killed) ...");
         var balancerAt = workload.Elapsed;
+        await output.WriteLineAsync($"crashing {holder} (the VRRP master's VM: QEMU killed) at {balancerAt.TotalSeconds:0.0} s on the workload's clock ...");
         faultClock.Restart();
         await lab.CrashAsync(holder);
         var moved = await lab.WaitAsync("the other balancer holds the VIP", h => h.VipHolders is [var b] && b != holder, output, FaultDeadline, ct);
@@ -86,7 +88,8 @@ public static class VmLabScenario
         await output.WriteLineAsync($"{moved.VipHolders[0]} holds the VIP after {vipMovedAfter.TotalSeconds:0.0} s");
         await WaitAckedAsync(workload, balancerAt, output, ct);
 
-        await output.WriteLineAsync($"booting {primary} and {holder} again (from their disks) ...");
+        var bootAt = workload.Elapsed;
+        await output.WriteLineAsync($"booting {primary} and {holder} again (from their disks) at {bootAt.TotalSeconds:0.0} s on the workload's clock ...");
         faultClock.Restart();
         await lab.BootAsync(primary);
         await lab.BootAsync(holder);
@@ -104,8 +107,8 @@ public static class VmLabScenario
         {
             BootToHealthy = bootToHealthy,
             CrashedPrimary = primary, NewLeader = led.Leader!, NewLeaderAfter = newLeaderAfter, PrimaryGap = GapAround(gaps, primaryAt, balancerAt),
-            CrashedBalancer = holder, NewVipHolder = moved.VipHolders[0], VipMovedAfter = vipMovedAfter, BalancerGap = GapAround(gaps, balancerAt, TimeSpan.MaxValue),
-            RejoinedAfter = rejoinedAfter,
+            CrashedBalancer = holder, NewVipHolder = moved.VipHolders[0], VipMovedAfter = vipMovedAfter, BalancerGap = GapAround(gaps, balancerAt, bootAt),
+            RejoinedAfter = rejoinedAfter, RejoinGap = GapAround(gaps, bootAt, TimeSpan.MaxValue),
             Check = check, Violations = check.Violations(lab.Profile.SynchronousMode),
         };
     }
