@@ -40,8 +40,9 @@ public sealed class WatchdogResetTests(ITestOutputHelper output)
         var vm = lab[primary];
         Assert.Equal(1, vm.Boots);
 
-        await AgentFreezer.FreezeAsync(lab.Probe.ConnectionString($"{primary}.pg"));
+        var (agent, how) = await AgentFreezer.FreezeAsync(lab.Probe.ConnectionString($"{primary}.pg"));
         var frozen = Stopwatch.StartNew();
+        output.WriteLine($"SIGSTOP sent to {primary}'s agent, PID {agent} (found {(how == "parent" ? "as the postmaster's parent" : "by name: the postmaster's parent is not the agent")})");
         await Task.Delay(TimeSpan.FromSeconds(1));
         var consoleAtFreeze = vm.Console().Length;
         // The agent serves the REST API: a frozen agent stops answering (PostgreSQL, its child, runs on).
