@@ -60,6 +60,11 @@ public sealed class WatchdogResetTests(ITestOutputHelper output)
             await Task.Delay(500);
         }
         var kernel = frozen.Elapsed;
+        // What the VM said between the freeze and its reset: a clean reboot would show systemd shutting down.
+        var console = vm.Console();
+        var reset = console.IndexOf("BdsDxe", Math.Min(consoleAtFreeze, console.Length), StringComparison.Ordinal);
+        var between = console[Math.Min(consoleAtFreeze, console.Length)..(reset < 0 ? console.Length : reset)];
+        output.WriteLine($"console between the freeze and the firmware's restart:\n{string.Join('\n', between.Split('\n').TakeLast(30))}");
         output.WriteLine($"reset: firmware again after {firmware?.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture) ?? "?"} s, kernel banner after {kernel.TotalSeconds:0} s (watchdog timeout {TimeoutSeconds} s)");
         Assert.True((firmware ?? kernel) < TimeSpan.FromSeconds(TimeoutSeconds) + Margin, $"reset seen after {(firmware ?? kernel).TotalSeconds:0} s");
 
