@@ -116,7 +116,8 @@ public static class VmLabConfig
             GarpMasterDelay = p.GarpMasterDelay,
             Listen = $"0.0.0.0:{LabLayout.BalancerStatusPort}",
             // A booting lb1 outranks lb2; without a delay it takes the VIP back the moment its VRRP speaker
-            // starts, before its proxy has found the primary: a write gap of ~20 s measured under emulation.
+            // starts, possibly before its proxy has found the primary (in one run a 23 s write gap began when
+            // lb1's role started). Whether 30 s closes that gap is not measured yet.
             Extra = $"preempt_delay = {PreemptDelaySeconds}",
         };
         return $"""
