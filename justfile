@@ -65,3 +65,7 @@ bench-proxy rounds="5": publish
 # Both stacks side by side on the lab, one lab per configuration: fault scenarios, pgbench through the VIP vs direct, memory (needs root; bench/README.md).
 bench-lab rounds="3": publish
     dotnet run --project bench/Appliance.Bench -c Release -- lab --rounds {{rounds}}
+
+# Five VMs from the image (3 database, 2 balancer) on a private bridge in a namespace: a primary VM crash and a VRRP master VM crash under the checker, then teardown (`--stay` keeps it up until Ctrl-C; root, KVM not needed, 15-30 min).
+vm-lab *args:
+    dotnet run --project src/Appliance.Lab -c Release -- vm-lab {{args}}

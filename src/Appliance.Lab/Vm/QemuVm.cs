@@ -34,29 +34,34 @@ public sealed partial class QemuVm : IAsyncDisposable
     /// <summary>
     /// Boots a VM in <paramref name="dir"/> (created; deleted on dispose). <paramref name="network"/> is QEMU's
     /// <c>-netdev</c> value (user mode with <c>restrict=on</c>, or a tap in a namespace); <paramref name="netns"/>
-    /// runs QEMU in that network namespace (where its tap is).
+    /// runs QEMU in that network namespace (where its tap is). <paramref name="cpus"/> virtual CPUs (one each
+    /// lets five VMs share two cores). With <paramref name="keepDisks"/> and the disks of an earlier boot in
+    /// <paramref name="dir"/> (after <see cref="PowerOffAsync"/>), the VM boots from them as they were: a power cycle.
     /// </summary>
     public static async Task<QemuVm> StartAsync(string name, string dir, IReadOnlyDictionary<string, string> configFiles, string mac, string network,
-        int memoryMiB = 1024, string? netns = null)
+        int memoryMiB = 1024, string? netns = null, int cpus = 2, bool keepDisks = false)
     {
         Directory.CreateDirectory(dir);
-        try
+        if (!keepDisks || !File.Exists(Path.Combine(dir, "root.qcow2")))
         {
-            await VmDisks.OverlayAsync(ApplianceImage.Qcow2(), Path.Combine(dir, "root.qcow2"));
-            await VmDisks.ConfigDiskAsync(Path.Combine(dir, "config.img"), configFiles);
-            await VmDisks.DataDiskAsync(Path.Combine(dir, "data.img"));
-            File.Copy(ApplianceImage.FirmwareVars, Path.Combine(dir, "vars.fd"), overwrite: true);
-        }
-        catch
-        {
-            Directory.Delete(dir, recursive: true);
-            throw;
+            try
+            {
+                await VmDisks.OverlayAsync(ApplianceImage.Qcow2(), Path.Combine(dir, "root.qcow2"));
+                await VmDisks.ConfigDiskAsync(Path.Combine(dir, "config.img"), configFiles);
+                await VmDisks.DataDiskAsync(Path.Combine(dir, "data.img"));
+                File.Copy(ApplianceImage.FirmwareVars, Path.Combine(dir, "vars.fd"), overwrite: true);
+            }
+            catch
+            {
+                Directory.Delete(dir, recursive: true);
+                throw;
+            }
         }
         string[] qemu =
         [
             "qemu-system-x86_64", "-name", name, "-machine", "q35",
             // KVM is not usable on these machines (FACTS.md): multi-threaded TCG, the fastest software emulation.
-            "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", memoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", memoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-display", "none", "-monitor", "none", "-nodefaults", "-serial", $"file:{Path.Combine(dir, "console.log")}",
             "-drive", $"if=pflash,format=raw,readonly=on,file={ApplianceImage.FirmwareCode}",
             "-drive", $"if=pflash,format=raw,file={Path.Combine(dir, "vars.fd")}",
@@ -112,6 +117,13 @@ public sealed partial class QemuVm : IAsyncDisposable
 
     [GeneratedRegex(@"Linux version \d")]
     private static partial Regex KernelBanner();
+
+    /// <summary>Pulls the power cord (SIGKILL to QEMU) and keeps the folder, so <see cref="StartAsync"/> with keepDisks boots it again.</summary>
+    public async Task PowerOffAsync()
+    {
+        _qemu.Signal(LibC.SIGKILL);
+        await _qemu.WaitForExitAsync(TimeSpan.FromSeconds(10));
+    }
 
     /// <summary>Kills QEMU (the VM's power cord) and deletes its folder.</summary>
     public async ValueTask DisposeAsync()
