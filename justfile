@@ -38,7 +38,7 @@ lab +args:
     if [ "{{args}}" != down ] && [ "{{args}}" != status ]; then "{{just_executable()}}" publish; fi
     dotnet run --project src/Appliance.Lab -c Release -- lab {{args}}
 
-# The appliance image (image/README.md): raw GPT disk (UEFI), qcow2 and the container base, in image/out.
+# The appliance image (README: "The appliance image"): raw GPT disk (UEFI), qcow2 and the container base, in image/out (root).
 image: publish
     ./image/build.sh
 
@@ -67,5 +67,5 @@ bench-lab rounds="3": publish
     dotnet run --project bench/Appliance.Bench -c Release -- lab --rounds {{rounds}}
 
 # Five VMs from the image (3 database, 2 balancer) on a private bridge in a namespace: a primary VM crash and a VRRP master VM crash under the checker, then teardown (`--stay` keeps it up until Ctrl-C; root, KVM not needed, 15-30 min).
-vm-lab *args:
+vm-lab *args: image
     dotnet run --project src/Appliance.Lab -c Release -- vm-lab {{args}}
