@@ -104,10 +104,13 @@ public sealed class ConfigPrinterTests
         Assert.Equal(expected.Etcd.Endpoints, actual.Etcd.Endpoints);
         Assert.Equal(expected.Postgresql.PgHba, actual.Postgresql.PgHba);
         Assert.Equal(expected.Postgresql.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal), actual.Postgresql.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal));
+        var (system, back) = (expected.System, actual.System);
+        Assert.Equal([system.Roles, system.Dns, system.Ntp, system.EtcdInitialCluster], [back.Roles, back.Dns, back.Ntp, back.EtcdInitialCluster]);
         var normalized = actual with
         {
             Etcd = actual.Etcd with { Endpoints = expected.Etcd.Endpoints },
             Postgresql = actual.Postgresql with { PgHba = expected.Postgresql.PgHba, Parameters = expected.Postgresql.Parameters },
+            System = back with { Roles = system.Roles, Dns = system.Dns, Ntp = system.Ntp, EtcdInitialCluster = system.EtcdInitialCluster },
         };
         Assert.Equal(expected, normalized);
     }
