@@ -92,7 +92,11 @@ public sealed class WatchdogTests(EmulatorBinary binary) : IClassFixture<Emulato
             () => File.ReadAllText(c["db1"].AgentLog).Contains("not taking the leader key", StringComparison.Ordinal), Deadline);
         Assert.True(await c.ScalarAsync<bool>("db1", "SELECT pg_is_in_recovery()"), "db1 was promoted without its watchdog");
         Assert.Null(await c.PrimaryAsync());
-        using (var doc = await c.StatusAsync("db1"))
-            Assert.True(doc!.RootElement.GetProperty("cluster_unlocked").GetBoolean());
+        // The status is published after the HA cycle that logged the refusal: wait for it, not race it.
+        await Wait.UntilAsync("db1's status says the cluster is unlocked", async () =>
+        {
+            using var doc = await c.StatusAsync("db1");
+            return doc is not null && doc.RootElement.TryGetProperty("cluster_unlocked", out var unlocked) && unlocked.GetBoolean();
+        }, Deadline);
     }
 }
