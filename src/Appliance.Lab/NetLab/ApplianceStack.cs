@@ -106,29 +106,33 @@ public sealed class ApplianceStack : ILabStack
             AuthPass = p.VrrpVersion == 2 ? NetLab.VrrpPassword : null,
             Listen = $"0.0.0.0:{LabLayout.BalancerStatusPort}",
         };
-        var inter = p.CheckInter.ToString("0.0##", CultureInfo.InvariantCulture);
-        return vrrp.Render() + string.Create(CultureInfo.InvariantCulture, $"""
+        return vrrp.Render() + $"""
 
             {ClusterToml(lab)}
-            [proxy]
-            discovery = "etcd"
-
-            [proxy.check]
-            type = "http"
-            inter = {inter}
-            fall = {p.CheckFall}
-            rise = {p.CheckRise}
-
-            [[proxy.listener]]
-            name = "primary"
-            bind = "{vip}:{LabLayout.PrimaryPort}"
-            role = "primary"
-
-            [[proxy.listener]]
-            name = "replicas"
-            bind = "{vip}:{LabLayout.ReplicaPort}"
-            role = "replica"
-
-            """);
+            {ProxyToml(p)}
+            """;
     }
+
+    /// <summary>The proxy both labs' balancers run: following the cluster through etcd, a primary and a replica listener on the VIP, the profile's checks.</summary>
+    public static string ProxyToml(LabProfile p) => string.Create(CultureInfo.InvariantCulture, $"""
+        [proxy]
+        discovery = "etcd"
+
+        [proxy.check]
+        type = "http"
+        inter = {p.CheckInter.ToString("0.0##", CultureInfo.InvariantCulture)}
+        fall = {p.CheckFall}
+        rise = {p.CheckRise}
+
+        [[proxy.listener]]
+        name = "primary"
+        bind = "{LabLayout.Vip}:{LabLayout.PrimaryPort}"
+        role = "primary"
+
+        [[proxy.listener]]
+        name = "replicas"
+        bind = "{LabLayout.Vip}:{LabLayout.ReplicaPort}"
+        role = "replica"
+
+        """);
 }

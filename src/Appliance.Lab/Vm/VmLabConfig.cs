@@ -74,25 +74,7 @@ public static class VmLabConfig
         identity = "i6300ESB timer"
         safety_margin = {w.SafetyMargin}
 
-        [proxy]
-        discovery = "etcd"
-
-        [proxy.check]
-        type = "http"
-        inter = {p.CheckInter.ToString("0.0##", CultureInfo.InvariantCulture)}
-        fall = {p.CheckFall}
-        rise = {p.CheckRise}
-
-        [[proxy.listener]]
-        name = "primary"
-        bind = "{LabLayout.Vip}:{LabLayout.PrimaryPort}"
-        role = "primary"
-
-        [[proxy.listener]]
-        name = "replicas"
-        bind = "{LabLayout.Vip}:{LabLayout.ReplicaPort}"
-        role = "replica"
-
+        {ApplianceStack.ProxyToml(p)}
         """);
 
     static string DatabaseNode(NodeSpec node, IReadOnlyList<NodeSpec> databases) => $"""
