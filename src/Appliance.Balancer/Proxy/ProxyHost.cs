@@ -28,7 +28,7 @@ public sealed class ProxyHost : IAsyncDisposable
     readonly ProxyRouter _router;
     readonly ImmutableArray<(ProxyListenerSection Section, BackendPool Pool, ProxyListener Listener, ListenerStats Stats)> _listeners;
     readonly TrackedFlag _health;
-    readonly IDataPath _dataPath;
+    readonly DataPaths _dataPaths;
     readonly TimeProvider _time;
     readonly ILogger _log;
     ITimer? _healthTimer;
@@ -40,14 +40,15 @@ public sealed class ProxyHost : IAsyncDisposable
         _log = logs.CreateLogger("proxy");
         _checks = HealthChecks.Create(_proxy, time, logs.CreateLogger("proxy.check"));
         _watch = _proxy.Discovery == "etcd" ? ClusterWatch.Start(config.Etcd, config.Cluster, WatchOptions(_proxy), time, logs.CreateLogger("proxy.etcd")) : null;
-        _dataPath = DataPaths.Create(_proxy.DataPath, time, logs.CreateLogger("proxy.data"));
+        _dataPaths = new DataPaths(time, logs.CreateLogger("proxy.data"));
         var listeners = ImmutableArray.CreateBuilder<(ProxyListenerSection, BackendPool, ProxyListener, ListenerStats)>();
         foreach (var l in _proxy.Listener)
         {
             var log = logs.CreateLogger($"proxy.{l.Name}");
             var stats = new ListenerStats(l.Name);
             var pool = new BackendPool(l.Name, PoolSettings.From(_proxy, l), stats, time, log);
-            listeners.Add((l, pool, new ProxyListener(l, _proxy, pool, stats, _dataPath, log, time), stats));
+            var dataPath = _dataPaths.For(l.DataPath ?? _proxy.DataPath);
+            listeners.Add((l, pool, new ProxyListener(l, _proxy, pool, stats, dataPath, log, time), stats));
         }
         _listeners = listeners.ToImmutable();
         _router = new ProxyRouter(_proxy, _listeners.Select(l => new RoutedPool(l.Section, l.Pool)), _checks, _watch, time, logs.CreateLogger("proxy.routing"));
@@ -91,7 +92,7 @@ public sealed class ProxyHost : IAsyncDisposable
             _watch is null ? null : routing.EtcdReadable,
             routing.SeesPrimary,
             [.. _listeners.Select(l => new ListenerStatus(
-                l.Section.Name, l.Section.Role, l.Listener.LocalEndPoint?.ToString() ?? l.Section.Bind, _dataPath.Name, l.Listener.IsAccepting, l.Stats,
+                l.Section.Name, l.Section.Role, l.Listener.LocalEndPoint?.ToString() ?? l.Section.Bind, l.Listener.DataPath, l.Listener.IsAccepting, l.Stats,
                 [.. l.Pool.Servers.Select(b => b.Name)], l.Pool.Reason, [.. l.Pool.Stats]))],
             _checks.Statuses,
             _router.RouteChanges);
@@ -123,5 +124,6 @@ public sealed class ProxyHost : IAsyncDisposable
         await _checks.DisposeAsync();
         if (_watch is not null) await _watch.DisposeAsync();
         foreach (var l in _listeners) await l.Listener.DisposeAsync();
+        _dataPaths.Dispose();
     }
 }

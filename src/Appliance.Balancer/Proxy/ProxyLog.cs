@@ -26,8 +26,11 @@ static partial class ProxyLog
     [LoggerMessage(505, LogLevel.Debug, "{Listener}: cancel request from {Client} forwarded to {Count} servers")]
     public static partial void CancelForwarded(this ILogger log, string listener, string client, int count);
 
-    [LoggerMessage(506, LogLevel.Warning, "proxy data_path = \"splice\" is not available here ({Why}); using \"copy\"")]
-    public static partial void DataPathFallback(this ILogger log, string why);
+    [LoggerMessage(506, LogLevel.Warning, "data_path = \"{Wanted}\" is not available here ({Why}); using \"{Instead}\"")]
+    public static partial void DataPathFallback(this ILogger log, string wanted, string why, string instead);
+
+    [LoggerMessage(511, LogLevel.Debug, "a session stays on the {Path} path: {Why}")]
+    public static partial void SockmapSessionFallback(this ILogger log, string path, string why);
 
     [LoggerMessage(507, LogLevel.Information, "{Listener}: stopped ({Sessions} sessions ended)")]
     public static partial void Stopped(this ILogger log, string listener, int sessions);

@@ -121,13 +121,16 @@ internal static class ConfigSchema
         Value<ProxyCheckSection, string?>("password", "the password pgsql-login logs in with (secret)", Secret, s => s.Password, (s, v) => s with { Password = v }),
         Value<ProxyCheckSection, string>("database", "the database the pgsql checks connect to", new StringKind(ConfigChecks.NotEmpty), s => s.Database, (s, v) => s with { Database = v }));
 
+    private static readonly string[] DataPathNames = ["auto", "sockmap", "splice", "copy"];
+
     private static readonly TableSpec<ProxyListenerSection> ProxyListener = new("an address clients connect to, and the pool behind it",
         Value<ProxyListenerSection, string>("name", "the metrics label and log name, unique; required", new StringKind(ConfigChecks.Label), s => s.Name, (s, v) => s with { Name = v }),
         Value<ProxyListenerSection, string>("bind", "IP:port to listen on; may be a VIP this node does not hold yet; required", new StringKind(ConfigChecks.HostPort), s => s.Bind, (s, v) => s with { Bind = v }),
         Value<ProxyListenerSection, string>("role", "primary (read-write: the leader only) or replica (read-only: healthy replicas); required", new StringKind(ConfigChecks.OneOf("primary", "replica")), s => s.Role, (s, v) => s with { Role = v }),
         Value<ProxyListenerSection, string>("balance", "how a replica pool spreads clients: roundrobin, leastconn or source (client address hash); weights apply", new StringKind(ConfigChecks.OneOf("roundrobin", "leastconn", "source")), s => s.Balance, (s, v) => s with { Balance = v }),
         Value<ProxyListenerSection, bool>("fallback_to_primary", "a replica pool with no healthy replica sends clients to the primary", Boolean, s => s.FallbackToPrimary, (s, v) => s with { FallbackToPrimary = v }),
-        Value<ProxyListenerSection, int>("maxconn", "sessions at once through this listener; more wait in the queue", new Int32Kind(1, 1_000_000), s => s.Maxconn, (s, v) => s with { Maxconn = v }));
+        Value<ProxyListenerSection, int>("maxconn", "sessions at once through this listener; more wait in the queue", new Int32Kind(1, 1_000_000), s => s.Maxconn, (s, v) => s with { Maxconn = v }),
+        Value<ProxyListenerSection, string?>("data_path", "this listener's data path (auto, sockmap, splice or copy); proxy.data_path when unset", new OptionalStringKind(ConfigChecks.OneOf(DataPathNames)), s => s.DataPath, (s, v) => s with { DataPath = v }));
 
     private static readonly TableSpec<ProxyBackendSection> ProxyBackend = new("a PostgreSQL server, named as its member key names it",
         Value<ProxyBackendSection, string>("name", "the member name, unique; required", new StringKind(ConfigChecks.Name), s => s.Name, (s, v) => s with { Name = v }),
@@ -140,7 +143,7 @@ internal static class ConfigSchema
 
     private static readonly TableSpec<ProxySection> Proxy = new("the PostgreSQL proxy (appliance-balancer; runs when a [[proxy.listener]] is configured); timeouts in seconds, 0 = none",
         Value<ProxySection, string>("discovery", "etcd (follow the leader and member keys of [cluster] in [etcd]) or static (the [[proxy.backend]] list and its checks only)", new StringKind(ConfigChecks.OneOf("etcd", "static")), s => s.Discovery, (s, v) => s with { Discovery = v }),
-        Value<ProxySection, string>("data_path", "copy (user-space loop) or splice (zero-copy through a pipe pair)", new StringKind(ConfigChecks.OneOf("copy", "splice")), s => s.DataPath, (s, v) => s with { DataPath = v }),
+        Value<ProxySection, string>("data_path", "how bytes move, for listeners that do not say: auto (by measured policy), sockmap (eBPF, in the kernel), splice (zero-copy through a pipe pair) or copy (user-space loop)", new StringKind(ConfigChecks.OneOf(DataPathNames)), s => s.DataPath, (s, v) => s with { DataPath = v }),
         Value<ProxySection, int>("workers", "accept loops (SO_REUSEPORT sockets) per listener; 0 = one per core", new Int32Kind(0, 1024), s => s.Workers, (s, v) => s with { Workers = v }),
         Value<ProxySection, string>("ssl", "a client's SSLRequest or GSSENCRequest: pass (to the server: TLS end to end) or refuse (the proxy answers no)", new StringKind(ConfigChecks.OneOf("pass", "refuse")), s => s.Ssl, (s, v) => s with { Ssl = v }),
         Value<ProxySection, TimeSpan>("queue_timeout", "how long a new connection is held while its pool has no usable server (a switchover) before it is closed", Timeout, s => s.QueueTimeout, (s, v) => s with { QueueTimeout = v }),

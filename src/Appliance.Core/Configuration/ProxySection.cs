@@ -11,8 +11,14 @@ public sealed record ProxySection
 {
     /// <summary><c>discovery</c>: <c>etcd</c> (follow the leader and member keys) or <c>static</c> (the configured backends and their checks only).</summary>
     public string Discovery { get; init; } = "etcd";
-    /// <summary><c>data_path</c>: how bytes move between client and server: <c>copy</c> (user-space loop) or <c>splice</c> (zero-copy through a pipe pair).</summary>
-    public string DataPath { get; init; } = "copy";
+    /// <summary>
+    /// <c>data_path</c>: how bytes move between client and server, for listeners that do not say:
+    /// <c>auto</c> (the path the benchmark found best for the load: see <c>DataPaths</c>), <c>sockmap</c>
+    /// (an eBPF program moves them inside the kernel; needs CAP_BPF), <c>splice</c> (zero-copy through a
+    /// pipe pair) or <c>copy</c> (user-space loop). A path the kernel does not allow falls back to
+    /// <c>copy</c>, said once in the log.
+    /// </summary>
+    public string DataPath { get; init; } = "auto";
     /// <summary><c>workers</c>: accept loops (SO_REUSEPORT sockets) per listener; 0 = one per core.</summary>
     public int Workers { get; init; }
     /// <summary><c>ssl</c>: a client's SSLRequest or GSSENCRequest is passed to the server (<c>pass</c>: TLS end to end) or answered "no" by the proxy (<c>refuse</c>).</summary>
@@ -92,6 +98,8 @@ public sealed record ProxyListenerSection
     public bool FallbackToPrimary { get; init; } = true;
     /// <summary><c>maxconn</c>: sessions at once through this listener; more are queued (up to <c>proxy.max_queue</c>).</summary>
     public int Maxconn { get; init; } = 1000;
+    /// <summary><c>data_path</c>: this listener's data path (as <c>proxy.data_path</c>); <c>proxy.data_path</c> when unset.</summary>
+    public string? DataPath { get; init; }
 }
 
 /// <summary><c>[[proxy.backend]]</c>: a PostgreSQL server, named as its member key names it when discovery is etcd.</summary>

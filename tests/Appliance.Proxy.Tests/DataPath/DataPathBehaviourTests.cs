@@ -12,12 +12,13 @@ namespace Appliance.Proxy.Tests.DataPath;
 /// <summary>
 /// The data-path behaviour suite, run against every data path: PostgreSQL traffic through the proxy
 /// (large results, COPY both ways, cancel, TLS refused or passed), and byte-exact half-close, reset and
-/// idle timeout against plain TCP servers.
+/// idle timeout against plain TCP servers. The sockmap path is in when <see cref="KernelCapabilities.Sockmap"/>
+/// says this machine should have it (and then a sockmap that does not load fails every case).
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class DataPathBehaviourTests(TestPostgres pg)
 {
-    public static TheoryData<string> Paths => new() { "copy", "splice" };
+    public static TheoryData<string> Paths => KernelCapabilities.Sockmap ? new() { "copy", "splice", "sockmap" } : new() { "copy", "splice" };
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
     static string Row(int i) => string.Concat(Enumerable.Repeat(Convert.ToHexStringLower(MD5.HashData(Encoding.ASCII.GetBytes(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))), 30));
@@ -40,6 +41,7 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         Assert.Equal(30000, rows);
         Assert.True(proxy.Stats.BytesOut > 28_000_000, $"{proxy.Stats.BytesOut} bytes to the client");
         Assert.Equal(proxy.Stats.BytesOut, proxy.Pool.Stats.BytesOut);
+        proxy.AssertSessionsTook(path);
     }
 
     [Theory, MemberData(nameof(Paths))]
@@ -65,6 +67,7 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         Assert.Equal(N, r.GetInt64(0));
         var expected = Convert.ToHexStringLower(MD5.HashData(Encoding.ASCII.GetBytes(string.Join(',', Enumerable.Range(1, N).Select(Row)))));
         Assert.Equal(expected, r.GetString(1));
+        proxy.AssertSessionsTook(path);
     }
 
     [Theory, MemberData(nameof(Paths))]
@@ -184,6 +187,49 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         Assert.Equal(Bytes + Startup.Length, BitConverter.ToInt64(answer, 32));
         await Wait.UntilAsync("the session ended normally", () => proxy.Listener.Sessions == 0 && proxy.Pool.Leases == 0, Deadline);
         Assert.Empty(proxy.Stats.Closed);
+        // A client that streams before the server answered gives sockmap no quiet moment to take the
+        // sockets over: that session stays on the user-space path.
+        proxy.AssertSessionsTook(path == "sockmap" ? "copy" : path);
+    }
+
+    [Theory, MemberData(nameof(Paths))]
+    public async Task Client_half_close_after_the_server_answered_delivers_every_byte(string path)
+    {
+        // Like PostgreSQL, the sink answers the startup message first; then it reads to the client's FIN
+        // and answers with the SHA-256 and length of what came after the startup.
+        await using var sink = new RawBackend(async (s, ct) =>
+        {
+            await RawBackend.ReadExactlyAsync(s, Startup.Length, ct);
+            await s.SendAsync("R"u8.ToArray(), SocketFlags.None, ct);
+            using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long n = await ReceiveToEndAsync(s, h, ct);
+            await s.SendAsync(h.GetHashAndReset().Concat(BitConverter.GetBytes(n)).ToArray(), SocketFlags.None, ct);
+            s.Shutdown(SocketShutdown.Send);
+        });
+        await using var proxy = new TestProxy(path, sink.Port);
+        using var cts = new CancellationTokenSource(Deadline);
+        using var client = await ConnectAsync(proxy.Port);
+        await client.SendAsync(Startup, SocketFlags.None, cts.Token);
+        Assert.Equal(1, await client.ReceiveAsync(new byte[1], SocketFlags.None, cts.Token));
+        using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        const long Bytes = 40L << 20;
+        await SendStreamAsync(client, Bytes, 4, sent, cts.Token);
+        client.Shutdown(SocketShutdown.Send);
+        var answer = new byte[41];
+        int got = 0;
+        while (true)
+        {
+            int n = await client.ReceiveAsync(answer.AsMemory(got), SocketFlags.None, cts.Token);
+            if (n == 0) break;
+            got += n;
+        }
+        Assert.Equal(40, got);
+        Assert.Equal(sent.GetHashAndReset(), answer[..32]);
+        Assert.Equal(Bytes, BitConverter.ToInt64(answer, 32));
+        await Wait.UntilAsync("the session ended normally", () => proxy.Listener.Sessions == 0 && proxy.Pool.Leases == 0, Deadline);
+        Assert.Empty(proxy.Stats.Closed);
+        Assert.Equal(Bytes + Startup.Length, proxy.Stats.BytesIn);
+        proxy.AssertSessionsTook(path);
     }
 
     [Theory, MemberData(nameof(Paths))]
@@ -224,6 +270,7 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         Assert.Empty(proxy.Stats.Closed);
         Assert.Equal(Down, proxy.Stats.BytesOut);
         Assert.Equal(Up + Startup.Length, proxy.Stats.BytesIn);
+        proxy.AssertSessionsTook(path);
     }
 
     [Theory, MemberData(nameof(Paths))]
@@ -273,6 +320,7 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         client.Close();
         Assert.Equal(SocketError.ConnectionReset, await serverSaw.Task.WaitAsync(Deadline));
         await Wait.UntilAsync("client_reset counted", () => proxy.Closed("client_reset") == 1, Deadline);
+        proxy.AssertSessionsTook(path);
     }
 
     [Theory, MemberData(nameof(Paths))]
@@ -286,5 +334,6 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         await using var after = new NpgsqlCommand("select 1", conn);
         await Assert.ThrowsAnyAsync<NpgsqlException>(() => after.ExecuteScalarAsync());
         Assert.Equal(0, proxy.Pool.Leases);
+        proxy.AssertSessionsTook(path);
     }
 }

@@ -13,6 +13,7 @@ public sealed class TestProxy : IAsyncDisposable
     public ListenerStats Stats { get; } = new("test");
     public FixedPool Pool { get; }
     public IDataPath DataPath { get; }
+    readonly DataPaths _paths = new(TimeProvider.System, NullLogger.Instance);
     public int Port => Listener.LocalEndPoint!.Port;
 
     public TestProxy(string dataPath, int backendPort, Func<ProxySection, ProxySection>? configure = null)
@@ -20,18 +21,23 @@ public sealed class TestProxy : IAsyncDisposable
         var proxy = new ProxySection { DataPath = dataPath, Workers = 2 };
         if (configure is not null) proxy = configure(proxy);
         Pool = new FixedPool("test", new Backend("pg", "127.0.0.1", backendPort));
-        DataPath = DataPaths.Create(dataPath, TimeProvider.System, NullLogger.Instance);
-        Assert.Equal(dataPath, DataPath.Name); // a fallback would hide the path under test
+        DataPath = _paths.For(dataPath);
+        // A fallback would hide the path under test.
+        Assert.True(dataPath == DataPath.Name, $"data_path {dataPath} is not available here: {_paths.SockmapUnavailable}");
         Listener = new ProxyListener(new ProxyListenerSection { Name = "test", Bind = "127.0.0.1:0" }, proxy, Pool, Stats, DataPath, NullLogger.Instance);
         Listener.Start();
     }
 
     public long Closed(string reason) => Stats.Closed.TryGetValue(reason, out var n) ? n : 0;
 
+    /// <summary>Every session so far moved on <paramref name="path"/> (none fell back to another).</summary>
+    public void AssertSessionsTook(string path, int sessions = 1)
+        => Assert.Equal([$"{path}={sessions}"], Stats.Paths.Select(kv => $"{kv.Key}={kv.Value}"));
+
     public async ValueTask DisposeAsync()
     {
         await Listener.DisposeAsync();
-        (DataPath as IDisposable)?.Dispose();
+        _paths.Dispose();
         Pool.Dispose();
     }
 }

@@ -16,9 +16,13 @@ public sealed class CopyPath(TimeProvider time) : IDataPath
     public string Name => "copy";
 
     public Task<PumpEnd> PumpAsync(Socket client, Socket server, PumpTimeouts timeouts, PumpCounters counters, CancellationToken shutdown)
-        => PumpRunner.RunAsync(client, server, timeouts, counters, time, MoveAsync, shutdown);
+    {
+        counters.OnPath(Name);
+        return PumpRunner.RunAsync(client, server, timeouts, counters, time, MoveAsync, shutdown);
+    }
 
-    static async Task<FlowEnd> MoveAsync(Socket from, Socket to, Flow flow, CancellationToken ct)
+    /// <summary>One direction in user space (also what the sockmap path uses for a socket the map did not take).</summary>
+    internal static async Task<FlowEnd> MoveAsync(Socket from, Socket to, Flow flow, CancellationToken ct)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try

@@ -13,10 +13,15 @@ internal enum FlowEnd
     Cancelled,
 }
 
-/// <summary>One direction's bookkeeping: when its source last sent, and where its bytes are counted.</summary>
-internal sealed class Flow(bool fromClient, PumpCounters counters, TimeProvider time)
+/// <summary>
+/// One direction's bookkeeping: when its source last sent, and where its bytes are counted. A path
+/// whose bytes the kernel moves gives <paramref name="moved"/> (its running total per direction),
+/// and <see cref="Refresh"/> turns growth of it into activity and counted bytes.
+/// </summary>
+internal sealed class Flow(bool fromClient, PumpCounters counters, TimeProvider time, Func<bool, long>? moved = null)
 {
     long _lastActive = time.GetTimestamp();
+    long _seen;
 
     public bool FromClient { get; } = fromClient;
 
@@ -31,6 +36,21 @@ internal sealed class Flow(bool fromClient, PumpCounters counters, TimeProvider 
     }
 
     public long LastActive => Volatile.Read(ref _lastActive);
+
+    /// <summary>Reads the kernel's count (if the path has one): bytes moved since the last look are activity now, and delivered.</summary>
+    public void Refresh()
+    {
+        if (moved is null) return;
+        long total = moved(FromClient), seen;
+        do
+        {
+            seen = Volatile.Read(ref _seen);
+            if (total <= seen) return;
+        }
+        while (Interlocked.CompareExchange(ref _seen, total, seen) != seen);
+        Active();
+        Delivered(total - seen);
+    }
 }
 
 /// <summary>Moves one direction, source to destination, until it ends.</summary>

@@ -14,7 +14,7 @@ namespace Appliance.Balancer.Proxy.DataPath;
 /// </summary>
 public interface IDataPath
 {
-    /// <summary><c>copy</c> or <c>splice</c>: the log and metrics name.</summary>
+    /// <summary><c>copy</c>, <c>splice</c>, <c>sockmap</c> or <c>auto</c>: the log and metrics name.</summary>
     string Name { get; }
 
     /// <summary>Moves bytes both ways until both sides sent their FIN, one side reset, a timeout passed or <paramref name="shutdown"/> fired; says which.</summary>
@@ -77,4 +77,10 @@ public sealed class PumpCounters(ListenerStats listener, BackendStats backend)
 
     /// <summary>Bytes delivered from the server to the client.</summary>
     public void FromServer(long bytes) { listener.AddOut(bytes); backend.AddOut(bytes); }
+
+    /// <summary>A session whose bytes the kernel moves: <paramref name="refresh"/> brings its counts up to date whenever the listener's are read, until disposed.</summary>
+    public IDisposable Live(Action refresh) => listener.Live(refresh);
+
+    /// <summary>The session moves on <paramref name="path"/> (<c>copy</c>, <c>splice</c>, <c>sockmap</c>): counted per listener.</summary>
+    public void OnPath(string path) => listener.CountPath(path);
 }

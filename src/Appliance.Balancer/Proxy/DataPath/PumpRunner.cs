@@ -9,12 +9,18 @@ namespace Appliance.Balancer.Proxy.DataPath;
 /// </summary>
 internal static class PumpRunner
 {
+    /// <summary>
+    /// Runs both directions with <paramref name="move"/>. <paramref name="moved"/>, for a path whose bytes
+    /// the kernel moves unseen, reads how many bytes each direction moved so far (true: from the client):
+    /// the watcher reads it before judging a timeout, so the activity stamps are fresh.
+    /// </summary>
     public static async Task<PumpEnd> RunAsync(Socket client, Socket server, PumpTimeouts timeouts, PumpCounters counters,
-        TimeProvider time, MoveAsync move, CancellationToken shutdown)
+        TimeProvider time, MoveAsync move, CancellationToken shutdown, Func<bool, long>? moved = null)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        var up = new Flow(fromClient: true, counters, time);
-        var down = new Flow(fromClient: false, counters, time);
+        var up = new Flow(fromClient: true, counters, time, moved);
+        var down = new Flow(fromClient: false, counters, time, moved);
+        using var live = moved is null ? null : counters.Live(() => { up.Refresh(); down.Refresh(); });
         var upTask = move(client, server, up, stop.Token);
         var downTask = move(server, client, down, stop.Token);
         long? clientFinAt = null, serverFinAt = null;
@@ -45,6 +51,8 @@ internal static class PumpRunner
             if (clientFinAt is not null && serverFinAt is not null) { end = PumpEnd.Closed; break; }
             if (shutdown.IsCancellationRequested) { end = PumpEnd.Shutdown; break; }
 
+            up.Refresh();
+            down.Refresh();
             var (due, which) = NextDeadline(timeouts, up, down, clientFinAt, serverFinAt, time);
             var wait = due is null ? Timeout.InfiniteTimeSpan : time.GetElapsedTime(time.GetTimestamp(), due.Value);
             if (wait != Timeout.InfiniteTimeSpan && wait <= TimeSpan.Zero) { end = which; break; }
@@ -59,6 +67,8 @@ internal static class PumpRunner
 
         await stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(upTask, downTask).ConfigureAwait(false);
+        up.Refresh();
+        down.Refresh();
         if (end != PumpEnd.Closed)
         {
             // Reset propagation, and no half-sent stream left to look complete: an abnormal end closes
@@ -90,7 +100,8 @@ internal static class PumpRunner
         return (due, which);
     }
 
-    static void Abort(Socket s)
+    /// <summary>Linger 0: the socket resets when it is closed.</summary>
+    public static void Abort(Socket s)
     {
         try { s.LingerState = new LingerOption(true, 0); }
         catch (SocketException) { }

@@ -21,6 +21,7 @@ public sealed class SplicePath(TimeProvider time) : IDataPath, IDisposable
 
     public Task<PumpEnd> PumpAsync(Socket client, Socket server, PumpTimeouts timeouts, PumpCounters counters, CancellationToken shutdown)
     {
+        counters.OnPath(Name);
         SplicePipe.SetNonBlocking((int)client.Handle);
         SplicePipe.SetNonBlocking((int)server.Handle);
         return PumpRunner.RunAsync(client, server, timeouts, counters, time, MoveAsync, shutdown);

@@ -37,6 +37,9 @@ public sealed class ProxyListener : IAsyncDisposable
 
     public string Name => _section.Name;
 
+    /// <summary>The data path its sessions take (after any fallback): <c>auto</c>, <c>sockmap</c>, <c>splice</c> or <c>copy</c>.</summary>
+    public string DataPath => _ctx.DataPath.Name;
+
     /// <summary>The bound address (with the port the kernel chose when <c>bind</c> named port 0).</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
 
