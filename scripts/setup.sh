@@ -8,7 +8,8 @@ packages=(
   etcd-server          # the cluster store (etcd 3.4)
   etcd-client          # etcdctl, for looking at the keys
   patroni python3-etcd # the real patronictl (and its etcd v3 client), for the compatibility tests
-  clang zlib1g-dev binutils   # the Native AOT toolchain
+  clang zlib1g-dev binutils   # the Native AOT toolchain (clang also compiles native/sockmap for the bpf target)
+  linux-libc-dev       # linux/bpf.h, for native/sockmap
   util-linux           # setpriv: PostgreSQL runs as the postgres user when the agent is root
   iproute2 nftables    # namespaces and partitions in the lab
   keepalived tcpdump iputils-ping   # the reference VRRP speaker, packet captures and ping in the namespace tests

@@ -8,7 +8,7 @@ namespace Appliance.Bench.Proxy;
 /// <summary>Where pgbench connects: PostgreSQL itself, or a proxy process in front of it.</summary>
 public interface IBenchTarget : IAsyncDisposable
 {
-    /// <summary>The row name: "direct", "haproxy", "ours-copy", "ours-splice".</summary>
+    /// <summary>The row name: "direct", "haproxy", "ours-copy", "ours-splice", "ours-sockmap", "ours-auto".</summary>
     string Name { get; }
     int Port { get; }
     /// <summary>The proxy's process, whose CPU and memory are measured; null for direct.</summary>
@@ -51,6 +51,13 @@ public sealed class ProxyTarget(string name, int port, ChildProcess process) : I
 /// <summary>Starts the proxies under test, each with a generated configuration in its own folder.</summary>
 public static class BenchProxies
 {
+    static async Task<string> BalancerMetricsAsync(int port, CancellationToken ct)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try { return await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), ct); }
+        catch (HttpRequestException e) { return e.Message; }
+    }
+
     const string Haproxy = "/usr/sbin/haproxy";
 
     /// <summary>
@@ -132,6 +139,12 @@ public static class BenchProxies
         if (!check.Ok) return (null, $"`appliance-balancer check-config` rejects the proxy configuration (exit {check.ExitCode}): {(check.Errors + check.Output).Trim()}");
         var name = $"ours-{dataPath}";
         var target = new ProxyTarget(name, port, ChildProcess.Start(name, binary, ["run", "-c", toml], Path.Combine(dir, "balancer.log")));
-        return await target.ReadyAsync(ct) is { } why ? (null, why) : (target, "");
+        if (await target.ReadyAsync(ct) is { } why) return (null, why);
+        // A path the kernel refuses falls back to copy: measuring that under this name would mislead.
+        var metrics = await BalancerMetricsAsync(metricsPort, ct);
+        var active = $"appliance_proxy_listener_data_path{{listener=\"primary\",path=\"{dataPath}\"}} 1";
+        if (metrics.Contains(active, StringComparison.Ordinal)) return (target, "");
+        await target.DisposeAsync();
+        return (null, $"the balancer did not take data path {dataPath} (no `{active}` in /metrics; its log:\n{target.LogTail()})");
     }
 }

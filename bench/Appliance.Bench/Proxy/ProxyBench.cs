@@ -8,7 +8,7 @@ namespace Appliance.Bench.Proxy;
 
 /// <summary>
 /// Proxy throughput: pgbench against one PostgreSQL 15, direct and through each proxy (HAProxy in TCP
-/// mode, appliance-balancer with the copy and with the splice data path), interleaved: every round
+/// mode, appliance-balancer on each data path: copy, splice, sockmap and auto), interleaved: every round
 /// runs every workload against every target in turn (the order rotating by round), so drift on this
 /// shared machine lands on all targets alike. Ratios are taken per round against that round's direct run, then the median over
 /// rounds. Each proxy's CPU (utime+stime over its runs) and resident memory come from /proc.
@@ -42,9 +42,9 @@ public static class ProxyBench
         BenchPostgres? pg = null;
         try
         {
-            await o.WriteLineAsync($"proxy benchmark: {rounds} round(s) × {Workloads.Length} workloads × up to 4 targets × {seconds} s; {await MachineAsync()}");
+            await o.WriteLineAsync($"proxy benchmark: {rounds} round(s) × {Workloads.Length} workloads × up to 6 targets × {seconds} s; {await MachineAsync()}");
             await o.WriteLineAsync($"  work folder {root}; load average {Load()}");
-            var ports = LoopbackPorts.Free(7);
+            var ports = LoopbackPorts.Free(11);
             pg = await BenchPostgres.StartAsync(root, ports[0], ct);
             await o.WriteLineAsync($"  {await VersionAsync("/usr/lib/postgresql/15/bin/postgres", "--version")} on 127.0.0.1:{pg.Port}; pgbench -i -s {Scale}");
             await Pgbench.InitAsync(pg.Port, Scale, ct);
@@ -73,6 +73,8 @@ public static class ProxyBench
             await o.WriteLineAsync($"  {balancerVersion}");
             await AddAsync("ours-copy", BenchProxies.StartBalancerAsync(Path.Combine(root, "ours-copy"), pg.Port, ports[2], ports[3], "copy", ct));
             await AddAsync("ours-splice", BenchProxies.StartBalancerAsync(Path.Combine(root, "ours-splice"), pg.Port, ports[4], ports[5], "splice", ct));
+            await AddAsync("ours-sockmap", BenchProxies.StartBalancerAsync(Path.Combine(root, "ours-sockmap"), pg.Port, ports[6], ports[7], "sockmap", ct));
+            await AddAsync("ours-auto", BenchProxies.StartBalancerAsync(Path.Combine(root, "ours-auto"), pg.Port, ports[8], ports[9], "auto", ct));
 
             var idle = targets.Where(t => t.Pid is not null).ToDictionary(t => t.Name, t => ProcUsage.Read(t.Pid!.Value));
             var peakRss = new Dictionary<string, long>();

@@ -19,7 +19,9 @@ public static class ProxyMetrics
     {
         var f = Prometheus.Metrics.WithCustomRegistry(balancer.Registry);
         var accepting = f.CreateGauge("appliance_proxy_listener_accepting", "1 while the listener's sockets accept connections.", "listener");
-        var dataPath = f.CreateGauge("appliance_proxy_listener_data_path", "1 for the data path the listener's sessions use.", "listener", "path");
+        var dataPath = f.CreateGauge("appliance_proxy_listener_data_path", "1 for the data path the listener's sessions use (auto, sockmap, splice, copy).", "listener", "path");
+        var dataPathFallback = f.CreateGauge("appliance_proxy_listener_data_path_fallback", "1 when the listener's configured data path is not available here and copy runs instead.", "listener", "wanted");
+        var pathSessions = f.CreateCounter("appliance_proxy_listener_data_path_sessions_total", "Sessions by the path that moved their bytes (with auto, or a per-session fallback, more than one).", "listener", "path");
         var current = f.CreateGauge("appliance_proxy_listener_sessions", "Sessions open now.", "listener");
         var total = f.CreateCounter("appliance_proxy_listener_sessions_total", "Sessions since start.", "listener");
         var queued = f.CreateGauge("appliance_proxy_listener_queue", "Clients waiting for a server now (held during a switchover).", "listener");
@@ -57,6 +59,8 @@ public static class ProxyMetrics
             {
                 accepting.WithLabels(l.Name).Set(l.Accepting ? 1 : 0);
                 dataPath.WithLabels(l.Name, l.DataPath).Set(1);
+                dataPathFallback.WithLabels(l.Name, l.DataPathWanted).Set(l.DataPathFallback is null ? 0 : 1);
+                foreach (var (path, n) in l.Stats.Paths) pathSessions.WithLabels(l.Name, path).IncTo(n);
                 current.WithLabels(l.Name).Set(l.Stats.SessionsCurrent);
                 total.WithLabels(l.Name).IncTo(l.Stats.SessionsTotal);
                 queued.WithLabels(l.Name).Set(l.Stats.Queued);

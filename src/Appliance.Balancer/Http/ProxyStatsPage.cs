@@ -24,7 +24,9 @@ public static class ProxyStatsPage
 
         foreach (var l in s.Listeners)
         {
-            h.Append("<h2>").Append(E(l.Name)).Append("</h2><p>").Append(E($"{l.Role} on {l.Bind}, data path {l.DataPath}, "))
+            h.Append("<h2>").Append(E(l.Name)).Append("</h2><p>").Append(E($"{l.Role} on {l.Bind}, data path {l.DataPath}"))
+             .Append(l.DataPathFallback is { } why ? $" (<b>{E(l.DataPathWanted)} wanted: {E(why)}</b>)" : "")
+             .Append(E(l.Stats.Paths.Count > 0 ? $" [sessions by path: {string.Join(", ", l.Stats.Paths.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}], " : ", "))
              .Append(l.Accepting ? "accepting" : "<b>not accepting</b>").Append(E($" · sessions {l.Stats.SessionsCurrent} (total {l.Stats.SessionsTotal}) · queue {l.Stats.Queued} · "))
              .Append(E(l.RouteReason)).Append("</p>");
             h.Append("<table><tr><th>server</th><th>routed</th><th>check</th><th>sessions</th><th>total</th><th>bytes in</th><th>bytes out</th><th>connects</th><th>failed</th><th>connect ms</th></tr>");

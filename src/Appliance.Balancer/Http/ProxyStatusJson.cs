@@ -35,6 +35,9 @@ public static class ProxyStatusJson
                 w.WriteString("role", l.Role);
                 w.WriteString("bind", l.Bind);
                 w.WriteString("data_path", l.DataPath);
+                w.WriteString("data_path_wanted", l.DataPathWanted);
+                if (l.DataPathFallback is { } why) w.WriteString("data_path_fallback", why);
+                Counts(w, "data_path_sessions", l.Stats.Paths);
                 w.WriteBoolean("accepting", l.Accepting);
                 w.WriteNumber("sessions", l.Stats.SessionsCurrent);
                 w.WriteNumber("sessions_total", l.Stats.SessionsTotal);

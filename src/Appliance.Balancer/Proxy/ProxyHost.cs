@@ -47,13 +47,16 @@ public sealed class ProxyHost : IAsyncDisposable
             var log = logs.CreateLogger($"proxy.{l.Name}");
             var stats = new ListenerStats(l.Name);
             var pool = new BackendPool(l.Name, PoolSettings.From(_proxy, l), stats, time, log);
-            var dataPath = _dataPaths.For(l.DataPath ?? _proxy.DataPath);
+            var dataPath = _dataPaths.For(DataPathOf(l));
             listeners.Add((l, pool, new ProxyListener(l, _proxy, pool, stats, dataPath, log, time), stats));
         }
         _listeners = listeners.ToImmutable();
         _router = new ProxyRouter(_proxy, _listeners.Select(l => new RoutedPool(l.Section, l.Pool)), _checks, _watch, time, logs.CreateLogger("proxy.routing"));
         _health = new TrackedFlag("proxy", _proxy.TrackWeight, up: false);
     }
+
+    /// <summary>The listener's <c>data_path</c>, or <c>proxy.data_path</c> when it does not say.</summary>
+    string DataPathOf(ProxyListenerSection listener) => listener.DataPath ?? _proxy.DataPath;
 
     /// <summary>A laggard replica is re-admitted when it has caught up by half the allowed lag: member refreshes that move less are not worth a new snapshot.</summary>
     static ClusterWatchOptions WatchOptions(ProxySection proxy) => new() { PositionThreshold = proxy.MaximumReplicaLag / 2 };
@@ -92,7 +95,8 @@ public sealed class ProxyHost : IAsyncDisposable
             _watch is null ? null : routing.EtcdReadable,
             routing.SeesPrimary,
             [.. _listeners.Select(l => new ListenerStatus(
-                l.Section.Name, l.Section.Role, l.Listener.LocalEndPoint?.ToString() ?? l.Section.Bind, l.Listener.DataPath, l.Listener.IsAccepting, l.Stats,
+                l.Section.Name, l.Section.Role, l.Listener.LocalEndPoint?.ToString() ?? l.Section.Bind,
+                l.Listener.DataPath, DataPathOf(l.Section), _dataPaths.Unavailable(DataPathOf(l.Section)), l.Listener.IsAccepting, l.Stats,
                 [.. l.Pool.Servers.Select(b => b.Name)], l.Pool.Reason, [.. l.Pool.Stats]))],
             _checks.Statuses,
             _router.RouteChanges);

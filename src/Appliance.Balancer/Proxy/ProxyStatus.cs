@@ -20,11 +20,24 @@ public sealed record ProxyStatus(
     IReadOnlyDictionary<string, long> RouteChanges);
 
 /// <summary>One listener and its pool: where it listens, how, and who takes its new clients now and why.</summary>
+/// <param name="Name">The configured name.</param>
+/// <param name="Role">primary or replica.</param>
+/// <param name="Bind">The bound address (with the port the kernel chose for port 0).</param>
+/// <param name="DataPath">The path its sessions take: <c>auto</c>, <c>sockmap</c>, <c>splice</c> or <c>copy</c>.</param>
+/// <param name="DataPathWanted">The configured <c>data_path</c>.</param>
+/// <param name="DataPathFallback">Why the configured path is not the one taken (null when it is).</param>
+/// <param name="Accepting">Every accept loop runs.</param>
+/// <param name="Stats">The listener's live counters.</param>
+/// <param name="Routed">The servers that take its new clients now.</param>
+/// <param name="RouteReason">Why those.</param>
+/// <param name="Backends">Every server's counters.</param>
 public sealed record ListenerStatus(
     string Name,
     string Role,
     string Bind,
     string DataPath,
+    string DataPathWanted,
+    string? DataPathFallback,
     bool Accepting,
     ListenerStats Stats,
     ImmutableArray<string> Routed,

@@ -31,8 +31,9 @@ public sealed class BpfObject : IDisposable
                 var insns = p.Instructions.ToArray();
                 foreach (var (at, map) in p.MapReferences)
                 {
+                    if (!maps.TryGetValue(map, out var target)) throw new BpfException($"program {p.Name} refers to map {map}, which the object does not define");
                     insns[at * 8 + 1] = (byte)((insns[at * 8 + 1] & 0x0f) | (BpfH.BPF_PSEUDO_MAP_FD << 4));
-                    BitConverter.TryWriteBytes(insns.AsSpan(at * 8 + 4, 4), maps[map].Fd);
+                    BitConverter.TryWriteBytes(insns.AsSpan(at * 8 + 4, 4), target.Fd);
                 }
                 programs[p.Name] = new BpfProgram(p.Name, attach, BpfSyscall.ProgLoad(p.Name, type, attach, insns, file.License));
             }
@@ -104,6 +105,20 @@ public sealed unsafe class BpfMap(string name, int fd) : IDisposable
 
     /// <summary>Removes <paramref name="key"/>; false when it was not there.</summary>
     public bool Delete<TKey>(TKey key) where TKey : unmanaged => BpfSyscall.MapDelete(Fd, &key);
+
+    /// <summary>How many keys the map holds now (walked with BPF_MAP_GET_NEXT_KEY; for tests and diagnostics, not per packet).</summary>
+    public int Count<TKey>() where TKey : unmanaged
+    {
+        int n = 0;
+        TKey key = default;
+        bool first = true;
+        while (BpfSyscall.MapNextKey(Fd, first ? null : &key, &key))
+        {
+            first = false;
+            n++;
+        }
+        return n;
+    }
 
     /// <summary>Attaches <paramref name="program"/> to this map at the program's attach point.</summary>
     public void Attach(BpfProgram program) => BpfSyscall.ProgAttach(Fd, program.Fd, program.AttachType, $"{program.Name} to {Name}");

@@ -72,6 +72,20 @@ internal static unsafe class BpfSyscall
         throw new BpfException("looking up a map element", e);
     }
 
+    /// <summary>The key after <paramref name="key"/> (the first when null) into <paramref name="next"/>; false after the last.</summary>
+    public static bool MapNextKey(int mapFd, void* key, void* next)
+    {
+        byte* attr = stackalloc byte[BpfH.AttrSize];
+        new Span<byte>(attr, BpfH.AttrSize).Clear();
+        Put32(attr, BpfH.MapElem.map_fd, (uint)mapFd);
+        Put64(attr, BpfH.MapElem.key, (ulong)key);
+        Put64(attr, BpfH.MapElem.value, (ulong)next);
+        if (Call(BpfH.BPF_MAP_GET_NEXT_KEY, attr) == 0) return true;
+        int e = errno;
+        if (e == ENOENT) return false;
+        throw new BpfException("walking a map's keys", e);
+    }
+
     /// <summary>Removes <paramref name="key"/>; false when it was not there.</summary>
     public static bool MapDelete(int mapFd, void* key)
     {

@@ -13,9 +13,9 @@ internal static class BpfH
     public const int BPF_MAP_LOOKUP_ELEM = 1;
     public const int BPF_MAP_UPDATE_ELEM = 2;
     public const int BPF_MAP_DELETE_ELEM = 3;
+    public const int BPF_MAP_GET_NEXT_KEY = 4;
     public const int BPF_PROG_LOAD = 5;
     public const int BPF_PROG_ATTACH = 8;
-    public const int BPF_PROG_DETACH = 9;
 
     // enum bpf_map_type
     public const uint BPF_MAP_TYPE_HASH = 1;
@@ -49,7 +49,7 @@ internal static class BpfH
         public const int map_type = 0, key_size = 4, value_size = 8, max_entries = 12, map_flags = 16, map_name = 28;
     }
 
-    /// <summary>Offsets in bpf_attr for BPF_MAP_*_ELEM.</summary>
+    /// <summary>Offsets in bpf_attr for BPF_MAP_*_ELEM and BPF_MAP_GET_NEXT_KEY (whose next_key sits where value does).</summary>
     public static class MapElem
     {
         public const int map_fd = 0, key = 8, value = 16, flags = 24;
@@ -62,7 +62,7 @@ internal static class BpfH
             prog_name = 48, expected_attach_type = 68;
     }
 
-    /// <summary>Offsets in bpf_attr for BPF_PROG_ATTACH / BPF_PROG_DETACH.</summary>
+    /// <summary>Offsets in bpf_attr for BPF_PROG_ATTACH.</summary>
     public static class ProgAttach
     {
         public const int target_fd = 0, attach_bpf_fd = 4, attach_type = 8;

@@ -324,6 +324,29 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
     }
 
     [Theory, MemberData(nameof(Paths))]
+    public async Task Connection_churn_leaves_no_session_and_no_map_entry_behind(string path)
+    {
+        await using var proxy = new TestProxy(path, pg.Port);
+        const int Clients = 8, Each = 25;
+        // Without TLS: PostgreSQL leaves a TLS client's close_notify unread and resets (a server_reset).
+        var connection = pg.ConnectionString(proxy.Port, "SSL Mode=Disable");
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            for (int i = 0; i < Each; i++)
+            {
+                await using var conn = new NpgsqlConnection(connection);
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"select {c * Each + i}", conn);
+                Assert.Equal(c * Each + i, await cmd.ExecuteScalarAsync());
+            }
+        })));
+        await Wait.UntilAsync("every session ended", () => proxy.Listener.Sessions == 0 && proxy.Pool.Leases == 0, Deadline);
+        Assert.Empty(proxy.Stats.Closed);
+        proxy.AssertSessionsTook(path, Clients * Each);
+        Assert.Equal(0, proxy.Paths.SockmapEntries);
+    }
+
+    [Theory, MemberData(nameof(Paths))]
     public async Task An_idle_session_is_closed_after_idle_timeout(string path)
     {
         await using var proxy = new TestProxy(path, pg.Port, p => p with { IdleTimeout = TimeSpan.FromSeconds(1) });

@@ -6,24 +6,30 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Appliance.Proxy.Tests.Sessions;
 
-/// <summary>One in-process listener on 127.0.0.1 in front of one fixed server, with the data path named.</summary>
+/// <summary>One in-process listener on 127.0.0.1 in front of one fixed server, with the data path named (or the paths given, which may fall back).</summary>
 public sealed class TestProxy : IAsyncDisposable
 {
     public ProxyListener Listener { get; }
     public ListenerStats Stats { get; } = new("test");
     public FixedPool Pool { get; }
     public IDataPath DataPath { get; }
-    readonly DataPaths _paths = new(TimeProvider.System, NullLogger.Instance);
+    internal DataPaths Paths { get; }
     public int Port => Listener.LocalEndPoint!.Port;
 
     public TestProxy(string dataPath, int backendPort, Func<ProxySection, ProxySection>? configure = null)
+        : this(dataPath, backendPort, new DataPaths(TimeProvider.System, NullLogger.Instance), configure)
+    {
+        // A fallback would hide the path under test.
+        Assert.True(dataPath == DataPath.Name, $"data_path {dataPath} is not available here: {Paths.Unavailable(dataPath)}");
+    }
+
+    internal TestProxy(string dataPath, int backendPort, DataPaths paths, Func<ProxySection, ProxySection>? configure = null)
     {
         var proxy = new ProxySection { DataPath = dataPath, Workers = 2 };
         if (configure is not null) proxy = configure(proxy);
         Pool = new FixedPool("test", new Backend("pg", "127.0.0.1", backendPort));
-        DataPath = _paths.For(dataPath);
-        // A fallback would hide the path under test.
-        Assert.True(dataPath == DataPath.Name, $"data_path {dataPath} is not available here: {_paths.SockmapUnavailable}");
+        Paths = paths;
+        DataPath = Paths.For(dataPath);
         Listener = new ProxyListener(new ProxyListenerSection { Name = "test", Bind = "127.0.0.1:0" }, proxy, Pool, Stats, DataPath, NullLogger.Instance);
         Listener.Start();
     }
@@ -37,7 +43,7 @@ public sealed class TestProxy : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Listener.DisposeAsync();
-        _paths.Dispose();
+        Paths.Dispose();
         Pool.Dispose();
     }
 }

@@ -11,7 +11,10 @@ namespace Appliance.Balancer.Proxy.DataPath;
 /// and attach, which needs the kernel's sockmap and CAP_BPF). A path that is not available here is
 /// replaced by <c>copy</c>, and said once in the log with the reason.
 /// </summary>
-public sealed class DataPaths(TimeProvider time, ILogger log) : IDisposable
+/// <param name="time">The clock of the sessions' timeouts.</param>
+/// <param name="log">Where a fallback is said.</param>
+/// <param name="loadSockmap">Loads the sockmap programs (the embedded object; tests pass a broken one).</param>
+internal sealed class DataPaths(TimeProvider time, ILogger log, Func<SockmapKernel>? loadSockmap = null) : IDisposable
 {
     readonly Lock _lock = new();
     readonly Dictionary<string, IDataPath> _made = [];
@@ -23,6 +26,20 @@ public sealed class DataPaths(TimeProvider time, ILogger log) : IDisposable
     /// <summary>Why sockmap is not available here (null: it is, or nobody asked yet).</summary>
     public string? SockmapUnavailable { get { lock (_lock) return _sockmapMissing; } }
 
+    /// <summary>Why <c>data_path = <paramref name="name"/></c> fell back to copy (null when it did not, or was not asked for).</summary>
+    public string? Unavailable(string name)
+    {
+        lock (_lock)
+        {
+            return name switch
+            {
+                "sockmap" or "auto" => _sockmapMissing is null ? null : $"sockmap is not available: {_sockmapMissing}",
+                "splice" => _spliceMissing is null ? null : $"splice is not available: {_spliceMissing}",
+                _ => null,
+            };
+        }
+    }
+
     /// <summary>The path for <c>data_path = <paramref name="name"/></c> (<c>auto</c>, <c>sockmap</c>, <c>splice</c>, <c>copy</c>).</summary>
     public IDataPath For(string name)
     {
@@ -33,7 +50,7 @@ public sealed class DataPaths(TimeProvider time, ILogger log) : IDisposable
             {
                 "sockmap" => (IDataPath?)Sockmap() ?? Fallback(name, _sockmapMissing!),
                 "splice" => (IDataPath?)Splice() ?? Fallback(name, _spliceMissing!),
-                "auto" => Sockmap() is { } s ? new AutoPath(s, Copy()) : Fallback(name, $"sockmap: {_sockmapMissing}"),
+                "auto" => Sockmap() is { } s ? new AutoPath(s, Copy()) : Fallback(name, _sockmapMissing!),
                 _ => Copy(),
             };
             _made[name] = path;
@@ -61,11 +78,14 @@ public sealed class DataPaths(TimeProvider time, ILogger log) : IDisposable
     {
         if (_kernel is null && _sockmapMissing is null)
         {
-            try { _kernel = SockmapKernel.Load(); }
+            try { _kernel = (loadSockmap ?? (() => SockmapKernel.Load()))(); }
             catch (Exception e) when (e is BpfException or PlatformNotSupportedException) { _sockmapMissing = e.Message; }
         }
         return _kernel is null ? null : new SockmapPath(_kernel, Copy(), time, log);
     }
+
+    /// <summary>Entries in the sockmap's three maps now (0 when it is not loaded): every session that ended has taken its own out.</summary>
+    internal int SockmapEntries { get { lock (_lock) return _kernel is null ? 0 : _kernel.Sockets.Count<ulong>() + _kernel.Peers.Count<ulong>() + _kernel.Taken.Count<ulong>(); } }
 
     public void Dispose()
     {
