@@ -86,12 +86,13 @@ ENTRYPOINT ["/usr/bin/etcd"]
 # adverts and gratuitous ARP, and adding/removing the VIP on the host interface (NET_ADMIN). A bridged
 # container's VIP would be invisible on the LAN, so:
 #   docker run -d --name balancer --init --network host \
-#     --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_RAW --cap-add NET_BIND_SERVICE \
+#     --cap-drop ALL --cap-add NET_ADMIN --cap-add NET_RAW --cap-add NET_BIND_SERVICE --cap-add BPF \
 #     -v ./balancer.toml:/etc/appliance/conf.d/balancer.toml:ro appliance-balancer
 # It runs as the container's root because container runtimes grant added capabilities to root only
 # (no ambient capabilities for another user); that root holds nothing but the capabilities above.
-# A proxy-only balancer ([[proxy.listener]] without [[vrrp]]) needs no capability and may run
-# bridged with -p for its listeners, or with --user appliance-balancer.
+# BPF (with NET_ADMIN) lets the proxy load its sockmap data path; without it the proxy copies in user
+# space and says so once in its log. A proxy-only balancer ([[proxy.listener]] without [[vrrp]]) needs
+# no capability and may run bridged with -p for its listeners, or with --user appliance-balancer.
 FROM base AS balancer
 LABEL org.opencontainers.image.title="appliance-balancer"
 # The proxy's usual listeners (primary, replicas; whatever [[proxy.listener]] binds) and

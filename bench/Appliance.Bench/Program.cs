@@ -21,7 +21,7 @@ switch (command)
             [new BalancerSpeaker { Name = await BalancerSpeaker.VersionAsync() }, new KeepalivedSpeaker { Name = await KeepalivedSpeaker.VersionAsync() }],
             runs, Console.Out, stop.Token);
     case "proxy":
-        // pgbench direct vs HAProxy vs appliance-balancer (copy, splice), interleaved rounds.
+        // pgbench direct vs HAProxy vs appliance-balancer (copy, splice, sockmap, auto), interleaved rounds.
         return await ProxyBench.RunAsync(Option("--rounds", 5), Option("--seconds", 7), Console.Out, stop.Token);
     case "lab":
         // Both stacks, every scenario and pgbench, one lab per configuration (root: network namespaces).

@@ -54,7 +54,8 @@ public sealed class ConfigProxyTests
         var result = Balancer(Listeners);
         Assert.True(result.IsValid, result.ToString());
         var p = result.Config.Proxy;
-        Assert.Equal(("etcd", "copy", "pass", true), (p.Discovery, p.DataPath, p.Ssl, p.ShutdownSessions));
+        Assert.Equal(("etcd", "auto", "pass", true), (p.Discovery, p.DataPath, p.Ssl, p.ShutdownSessions));
+        Assert.Null(p.Listener[0].DataPath);
         Assert.Equal(("http", 2, 3), (p.Check.Type, p.Check.Rise, p.Check.Fall));
         Assert.Equal(TimeSpan.FromSeconds(30), p.QueueTimeout);
         Assert.Null(p.MaximumReplicaLag);
@@ -94,6 +95,24 @@ public sealed class ConfigProxyTests
         Assert.Equal(("lb.toml", key), (error.File, error.Key));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Equal(line, error.Line);
+    }
+
+    [Fact]
+    public void A_listener_may_name_its_own_data_path()
+    {
+        var result = Balancer(Static.Replace("role = \"primary\"", "role = \"primary\"\ndata_path = \"sockmap\"", StringComparison.Ordinal));
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(("splice", "sockmap"), (result.Config.Proxy.DataPath, result.Config.Proxy.Listener[0].DataPath));
+    }
+
+    [Theory]
+    [InlineData("data_path = \"splice\"", "data_path = \"ebpf\"", "proxy.data_path", 3)]
+    [InlineData("role = \"primary\"", "role = \"primary\"\ndata_path = \"zero-copy\"", "proxy.listener[0].data_path", 18)]
+    public void An_unknown_data_path_lists_the_four(string find, string replace, string key, int line)
+    {
+        var error = ConfigText.Single(Balancer(Static.Replace(find, replace, StringComparison.Ordinal)));
+        Assert.Equal(("lb.toml", key, line), (error.File, error.Key, error.Line));
+        Assert.Contains("\"auto\", \"sockmap\", \"splice\", \"copy\"", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

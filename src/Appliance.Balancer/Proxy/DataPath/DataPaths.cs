@@ -21,6 +21,7 @@ internal sealed class DataPaths(TimeProvider time, ILogger log, Func<SockmapKern
     CopyPath? _copy;
     SplicePath? _splice;
     SockmapKernel? _kernel;
+    SockmapPath? _sockmap;
     string? _spliceMissing, _sockmapMissing;
 
     /// <summary>Why sockmap is not available here (null: it is, or nobody asked yet).</summary>
@@ -81,7 +82,7 @@ internal sealed class DataPaths(TimeProvider time, ILogger log, Func<SockmapKern
             try { _kernel = (loadSockmap ?? (() => SockmapKernel.Load()))(); }
             catch (Exception e) when (e is BpfException or PlatformNotSupportedException) { _sockmapMissing = e.Message; }
         }
-        return _kernel is null ? null : new SockmapPath(_kernel, Copy(), time, log);
+        return _kernel is null ? null : _sockmap ??= new SockmapPath(_kernel, Copy(), time, log);
     }
 
     /// <summary>Entries in the sockmap's three maps now (0 when it is not loaded): every session that ended has taken its own out.</summary>
@@ -90,6 +91,7 @@ internal sealed class DataPaths(TimeProvider time, ILogger log, Func<SockmapKern
     public void Dispose()
     {
         _splice?.Dispose();
+        _sockmap?.Dispose();
         _kernel?.Dispose();
     }
 }

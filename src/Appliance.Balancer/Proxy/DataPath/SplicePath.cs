@@ -9,13 +9,13 @@ namespace Appliance.Balancer.Proxy.DataPath;
 /// SPLICE_F_MOVE|SPLICE_F_NONBLOCK, the pipe emptied before the next read (backpressure: at most one pipe,
 /// 64 KB, in flight). Waiting: for readability a zero-byte ReceiveAsync, so the runtime's own epoll
 /// thread and cancellation serve us with no registration of ours; the runtime has no "wait until
-/// writable", so a full send buffer waits in <see cref="WritableWaiter"/>'s epoll (one thread for all
+/// writable", so a full send buffer waits in <see cref="EpollWaiter"/>'s epoll (one thread for all
 /// sessions, one-shot EPOLLOUT). The sockets' descriptors are used by number, so the pump never lets a
 /// direction outlive its call: the caller closes the sockets only after both directions stopped.
 /// </summary>
 public sealed class SplicePath(TimeProvider time) : IDataPath, IDisposable
 {
-    readonly WritableWaiter _writable = new();
+    readonly EpollWaiter _writable = new("splice-writable");
 
     public string Name => "splice";
 
@@ -55,7 +55,7 @@ public sealed class SplicePath(TimeProvider time) : IDataPath, IDisposable
                 {
                     long m = pipe.ToSocket(destination, (int)left);
                     if (m > 0) { left -= m; flow.Delivered(m); }
-                    else if (m == -EAGAIN || m == 0) await _writable.WaitAsync(destination, ct).ConfigureAwait(false);
+                    else if (m == -EAGAIN || m == 0) await _writable.WritableAsync(destination, ct).ConfigureAwait(false);
                     else return FlowEnd.DestinationReset;
                 }
             }

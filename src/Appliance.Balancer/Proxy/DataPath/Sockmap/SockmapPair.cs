@@ -19,14 +19,15 @@ internal sealed class SockmapPair : IDisposable
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(1);
 
     readonly SockmapKernel _kernel;
+    readonly EpollWaiter _waiter;
     readonly Socket _client;
     readonly Side _clientSide, _serverSide;
 
     /// <summary>One socket: its cookie, whether the map took it, and what user space wrote into it before the kernel could.</summary>
     sealed record Side(ulong Cookie, bool InMap, long WrittenBefore);
 
-    SockmapPair(SockmapKernel kernel, Socket client, Side clientSide, Side serverSide)
-        => (_kernel, _client, _clientSide, _serverSide) = (kernel, client, clientSide, serverSide);
+    SockmapPair(SockmapKernel kernel, EpollWaiter waiter, Socket client, Side clientSide, Side serverSide)
+        => (_kernel, _waiter, _client, _clientSide, _serverSide) = (kernel, waiter, client, clientSide, serverSide);
 
     /// <summary>What attaching came to: a pair; or no pair and why (the user-space path takes the session); or the session's end when a side reset meanwhile.</summary>
     public readonly record struct Attached(SockmapPair? Pair, string Why, PumpEnd? End);
@@ -36,7 +37,7 @@ internal sealed class SockmapPair : IDisposable
     /// pair (with the reason, nothing left in the maps) when the client cannot go in. A server that
     /// cannot go in (it closed meanwhile) leaves a half pair: its direction is copied in user space.
     /// </summary>
-    public static async Task<Attached> TryAttachAsync(SockmapKernel kernel, Socket client, Socket server, PumpCounters counters, CancellationToken ct)
+    public static async Task<Attached> TryAttachAsync(SockmapKernel kernel, EpollWaiter waiter, Socket client, Socket server, PumpCounters counters, CancellationToken ct)
     {
         // What is queued now is forwarded here first: the verdict takes whole skbs, so one the session
         // read part of (its startup reads) would reach the peer again from its start.
@@ -73,7 +74,7 @@ internal sealed class SockmapPair : IDisposable
             return new(null, r == -EOPNOTSUPP ? "the client's socket is no longer established" : $"the map refused the client's socket (errno {-r})", null);
         }
         bool serverIn = kernel.Sockets.TryUpdate(sc, (uint)s, onlyNew: true) == 0;
-        return new(new SockmapPair(kernel, client, new Side(cc, true, clientWritten), new Side(sc, serverIn, serverWritten)), "", null);
+        return new(new SockmapPair(kernel, waiter, client, new Side(cc, true, clientWritten), new Side(sc, serverIn, serverWritten)), "", null);
     }
 
     enum Drain { Empty, Ended, SourceReset, DestinationReset, Busy }
@@ -131,18 +132,17 @@ internal sealed class SockmapPair : IDisposable
         {
             while (true)
             {
-                // A zero-byte receive waits for readability without taking anything: at the FIN, at a
-                // reset, or when the verdict left bytes on the socket.
-                try { await from.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, ct).ConfigureAwait(false); }
-                catch (SocketException) { return FlowEnd.SourceReset; }
-                int peek = TcpSocketInfo.Peek(fd);
-                if (peek == -EAGAIN) continue;
-                if (peek < 0) return FlowEnd.SourceReset;
-                if (peek > 0)
+                // Bytes the verdict left on the socket (they came while the peer was not in the map) go
+                // first. Asking the socket anything takes its lock, which waits out a verdict running now:
+                // after it, the count says every byte left so far.
+                _ = TcpSocketInfo.Unread(fd);
+                while ((long)Peer(source).Passed > forwarded)
                 {
+                    await _waiter.ReadableAsync(fd, ct).ConfigureAwait(false);
                     buffer ??= ArrayPool<byte>.Shared.Rent(CopyPath.BufferSize);
                     int n = TcpSocketInfo.Read(fd, buffer);
-                    if (n == -EAGAIN || n == 0) continue;
+                    if (n == -EAGAIN) continue;
+                    if (n == 0) break; // the end of stream: handled below
                     if (n < 0) return FlowEnd.SourceReset;
                     flow.Active();
                     try
@@ -155,10 +155,15 @@ internal sealed class SockmapPair : IDisposable
                     forwarded += n;
                     // Only now may the verdict redirect again: every earlier byte is in the destination.
                     _ = _kernel.Taken.TryUpdate(source.Cookie, (ulong)forwarded);
-                    continue;
+                    _ = TcpSocketInfo.Unread(fd);
                 }
-                // The end of stream. Bytes the parser has not taken yet (it runs from a worker when the
-                // socket was busy) are still ahead of the FIN.
+                // Then wait for the end only: EPOLLRDHUP without EPOLLIN is not woken by each message the
+                // kernel moves.
+                await _waiter.HangupAsync(fd, ct).ConfigureAwait(false);
+                int peek = TcpSocketInfo.Peek(fd);
+                if (peek == -EAGAIN || peek > 0) continue;
+                if (peek < 0) return FlowEnd.SourceReset;
+                // The end of stream. Bytes the verdict has not seen yet are still ahead of the FIN.
                 if (TcpSocketInfo.Unread(fd) > 0)
                 {
                     await Task.Delay(Poll, ct).ConfigureAwait(false);

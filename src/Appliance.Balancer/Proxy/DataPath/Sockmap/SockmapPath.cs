@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Appliance.Linux.Net;
 using Microsoft.Extensions.Logging;
 
 namespace Appliance.Balancer.Proxy.DataPath.Sockmap;
@@ -11,8 +12,10 @@ namespace Appliance.Balancer.Proxy.DataPath.Sockmap;
 /// session whose client the map cannot take (its socket is no longer established) moves on
 /// <paramref name="fallback"/> instead; the listener's statistics count sessions per path.
 /// </summary>
-internal sealed class SockmapPath(SockmapKernel kernel, IDataPath fallback, TimeProvider time, ILogger log) : IDataPath
+internal sealed class SockmapPath(SockmapKernel kernel, IDataPath fallback, TimeProvider time, ILogger log) : IDataPath, IDisposable
 {
+    readonly EpollWaiter _waiter = new("sockmap-end");
+
     public string Name => "sockmap";
 
     public async Task<PumpEnd> PumpAsync(Socket client, Socket server, PumpTimeouts timeouts, PumpCounters counters, CancellationToken shutdown)
@@ -20,7 +23,7 @@ internal sealed class SockmapPath(SockmapKernel kernel, IDataPath fallback, Time
         SockmapPair.Attached attached;
         try
         {
-            attached = await SockmapPair.TryAttachAsync(kernel, client, server, counters, shutdown).ConfigureAwait(false);
+            attached = await SockmapPair.TryAttachAsync(kernel, _waiter, client, server, counters, shutdown).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -42,4 +45,6 @@ internal sealed class SockmapPath(SockmapKernel kernel, IDataPath fallback, Time
         counters.OnPath(Name);
         return await PumpRunner.RunAsync(client, server, timeouts, counters, time, pair.MoveAsync, shutdown, pair.Moved).ConfigureAwait(false);
     }
+
+    public void Dispose() => _waiter.Dispose();
 }
