@@ -11,6 +11,11 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := "1"
 setup:
     ./scripts/setup.sh
 
+# The sockmap data path's eBPF object (native/sockmap/out/sockmap.o; clang, pinned flags). The balancer's
+# build runs the same script when the sources changed, and embeds the object.
+bpf: setup
+    ./native/sockmap/build.sh
+
 # Build everything (JIT), warnings as errors.
 build: setup
     dotnet build Appliance.sln -c Debug

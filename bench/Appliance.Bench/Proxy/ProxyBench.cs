@@ -88,6 +88,8 @@ public static class ProxyBench
                 foreach (var w in Workloads)
                 foreach (var t in order)
                 {
+                    // Ctrl-C stops between runs (a run's failure is recorded, not thrown).
+                    ct.ThrowIfCancellationRequested();
                     var before = t.Pid is int pid ? ProcUsage.Read(pid) : null;
                     var (result, failure) = await Pgbench.RunAsync(t.Port, w, seconds, Path.Combine(root, "pgbench-log"), ct);
                     var after = t.Pid is int pid2 ? ProcUsage.Read(pid2) : null;

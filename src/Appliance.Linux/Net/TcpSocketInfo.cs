@@ -69,8 +69,8 @@ public static unsafe class TcpSocketInfo
 
     /// <summary>
     /// Makes the socket run its data-ready callback now (setting SO_RCVLOWAT does: tcp_set_rcvlowat), so
-    /// bytes that arrived before a sockmap parser was attached are parsed instead of waiting for the next
-    /// segment. 0 or −errno.
+    /// bytes that arrived before the socket went into a sockmap reach its verdict instead of waiting for
+    /// the next segment. 0 or −errno.
     /// </summary>
     public static int Nudge(int fd)
     {

@@ -9,8 +9,8 @@ namespace Appliance.Balancer.Proxy.DataPath.Sockmap;
 /// One session's two sockets in the sockmap. While both are in it the kernel moves every byte and user
 /// space only waits for each side's end; bytes the verdict leaves on a socket (they arrived before its
 /// peer was in the map) user space forwards itself, in order, and the kernel redirects again once it
-/// caught up (native/sockmap/sockmap.h). Bytes that arrived before a socket went in are parsed once it
-/// is nudged. A FIN is held until the other socket has taken every byte sent its way (the verdict
+/// caught up (native/sockmap/sockmap.h). Bytes that arrived before a socket went in reach the verdict
+/// once it is nudged. A FIN is held until the other socket has taken every byte sent its way (the verdict
 /// counts them; the socket's written-byte count says how many it took), then passed on.
 /// </summary>
 internal sealed class SockmapPair : IDisposable
@@ -74,6 +74,10 @@ internal sealed class SockmapPair : IDisposable
             return new(null, r == -EOPNOTSUPP ? "the client's socket is no longer established" : $"the map refused the client's socket (errno {-r})", null);
         }
         bool serverIn = kernel.Sockets.TryUpdate(sc, (uint)s, onlyNew: true) == 0;
+        // Bytes that arrived after the drain but before a socket went in wait for the next segment to
+        // wake the verdict, which may never come (the sender waits for an answer): wake it now.
+        _ = TcpSocketInfo.Nudge(c);
+        if (serverIn) _ = TcpSocketInfo.Nudge(s);
         return new(new SockmapPair(kernel, waiter, client, new Side(cc, true, clientWritten), new Side(sc, serverIn, serverWritten)), "", null);
     }
 
