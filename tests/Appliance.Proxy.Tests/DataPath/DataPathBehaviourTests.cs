@@ -187,9 +187,9 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         Assert.Equal(Bytes + Startup.Length, BitConverter.ToInt64(answer, 32));
         await Wait.UntilAsync("the session ended normally", () => proxy.Listener.Sessions == 0 && proxy.Pool.Leases == 0, Deadline);
         Assert.Empty(proxy.Stats.Closed);
-        // A client that streams before the server answered gives sockmap no quiet moment to take the
-        // sockets over: that session stays on the user-space path.
-        proxy.AssertSessionsTook(path == "sockmap" ? "copy" : path);
+        // A client that streams before the server answered leaves sockmap a quiet moment to take the
+        // sockets over only by chance: otherwise the session stays on the user-space path.
+        proxy.AssertOneSessionOn(path == "sockmap" ? ["sockmap", "copy"] : [path]);
     }
 
     [Theory, MemberData(nameof(Paths))]
@@ -320,7 +320,8 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         client.Close();
         Assert.Equal(SocketError.ConnectionReset, await serverSaw.Task.WaitAsync(Deadline));
         await Wait.UntilAsync("client_reset counted", () => proxy.Closed("client_reset") == 1, Deadline);
-        proxy.AssertSessionsTook(path);
+        // The reset may come before sockmap took the sockets over (then the user-space path saw it).
+        proxy.AssertOneSessionOn(path == "sockmap" ? ["sockmap", "copy"] : [path]);
     }
 
     [Theory, MemberData(nameof(Paths))]

@@ -1,9 +1,11 @@
-using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Appliance.Balancer.Proxy.DataPath;
 using Appliance.Balancer.Proxy.DataPath.Sockmap;
 using Appliance.Lab;
 using Appliance.Linux.Bpf;
+using Appliance.Linux.Net;
 using Appliance.Proxy.Tests.Sessions;
 using Appliance.TestKit;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -64,6 +66,45 @@ public sealed class SockmapLoaderTests(TestPostgres pg)
         Assert.Contains("the verifier said", e.Message, StringComparison.Ordinal);
         await ServesOnCopyAsync(() => SockmapKernel.Load(broken), "the verifier said");
     }
+
+    [Fact]
+    public async Task Bytes_that_arrive_while_the_sockets_go_in_are_not_stranded()
+    {
+        // The server answers the startup, then echoes one byte per byte. The client's first byte lands on
+        // the proxy's socket after the drain and before the insertion: only the nudge brings it to the verdict.
+        await using var echo = new RawBackend(async (s, ct) =>
+        {
+            await RawBackend.ReadExactlyAsync(s, Startup.Length, ct);
+            await s.SendAsync("R"u8.ToArray(), SocketFlags.None, ct);
+            var b = new byte[1];
+            while (await s.ReceiveAsync(b, SocketFlags.None, ct) == 1) await s.SendAsync(b, SocketFlags.None, ct);
+        });
+        await using var proxy = new TestProxy("sockmap", echo.Port);
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, proxy.Port));
+        SockmapPair.BeforeInsertForTests = async (proxyClient, _) =>
+        {
+            await client.SendAsync("Q"u8.ToArray(), SocketFlags.None);
+            await Wait.UntilAsync("the byte reached the proxy's socket", () => TcpSocketInfo.Unread((int)proxyClient.Handle) > 0, TimeSpan.FromSeconds(30));
+        };
+        try
+        {
+            await client.SendAsync(Startup, SocketFlags.None);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var got = new byte[2];
+            for (int n = 0; n < 2;) n += await client.ReceiveAsync(got.AsMemory(n), SocketFlags.None, cts.Token);
+            Assert.Equal("RQ"u8.ToArray(), got);
+        }
+        finally
+        {
+            SockmapPair.BeforeInsertForTests = null;
+        }
+        // The kernel may echo before the session has counted its path.
+        await Wait.UntilAsync("the session counted", () => proxy.Stats.Paths.Count > 0, TimeSpan.FromSeconds(30));
+        proxy.AssertSessionsTook("sockmap");
+    }
+
+    static readonly byte[] Startup = PgsqlCheck.StartupMessage("raw");
 
     async Task ServesOnCopyAsync(Func<SockmapKernel> load, string reason)
     {

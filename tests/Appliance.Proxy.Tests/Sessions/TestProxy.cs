@@ -40,6 +40,10 @@ public sealed class TestProxy : IAsyncDisposable
     public void AssertSessionsTook(string path, int sessions = 1)
         => Assert.Equal([$"{path}={sessions}"], Stats.Paths.Select(kv => $"{kv.Key}={kv.Value}"));
 
+    /// <summary>One session so far, on one of <paramref name="paths"/> (where timing decides whether sockmap could take it).</summary>
+    public void AssertOneSessionOn(params string[] paths)
+        => Assert.Contains(Assert.Single(Stats.Paths, kv => kv.Value == 1).Key, paths);
+
     public async ValueTask DisposeAsync()
     {
         await Listener.DisposeAsync();

@@ -55,6 +55,7 @@ internal sealed class SockmapPair : IDisposable
             case Drain.Ended: return new(null, "the server sent its FIN before the path took over", null);
             case Drain.Busy: return new(null, "the server kept sending while the path took over", null);
         }
+        if (BeforeInsertForTests is { } hook) await hook(client, server).ConfigureAwait(false);
         int c = (int)client.Handle, s = (int)server.Handle;
         long clientCookie = TcpSocketInfo.Cookie(c), serverCookie = TcpSocketInfo.Cookie(s);
         long clientWritten = TcpSocketInfo.BytesWritten(c), serverWritten = TcpSocketInfo.BytesWritten(s);
@@ -80,6 +81,9 @@ internal sealed class SockmapPair : IDisposable
         if (serverIn) _ = TcpSocketInfo.Nudge(s);
         return new(new SockmapPair(kernel, waiter, client, new Side(cc, true, clientWritten), new Side(sc, serverIn, serverWritten)), "", null);
     }
+
+    /// <summary>Tests only: runs between the drain and the insertion, where bytes that arrive must still reach the verdict.</summary>
+    internal static Func<Socket, Socket, Task>? BeforeInsertForTests;
 
     enum Drain { Empty, Ended, SourceReset, DestinationReset, Busy }
 
