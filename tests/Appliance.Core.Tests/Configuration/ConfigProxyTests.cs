@@ -107,7 +107,7 @@ public sealed class ConfigProxyTests
 
     [Theory]
     [InlineData("data_path = \"splice\"", "data_path = \"ebpf\"", "proxy.data_path", 3)]
-    [InlineData("role = \"primary\"", "role = \"primary\"\ndata_path = \"zero-copy\"", "proxy.listener[0].data_path", 18)]
+    [InlineData("role = \"primary\"", "role = \"primary\"\ndata_path = \"zero-copy\"", "proxy.listener[0].data_path", 17)]
     public void An_unknown_data_path_lists_the_four(string find, string replace, string key, int line)
     {
         var error = ConfigText.Single(Balancer(Static.Replace(find, replace, StringComparison.Ordinal)));

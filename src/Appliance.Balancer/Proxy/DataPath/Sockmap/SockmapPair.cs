@@ -15,7 +15,7 @@ namespace Appliance.Balancer.Proxy.DataPath.Sockmap;
 /// </summary>
 internal sealed class SockmapPair : IDisposable
 {
-    /// <summary>How often a held FIN, or bytes the parser has not taken yet, are looked at again.</summary>
+    /// <summary>How often a held FIN, or bytes the verdict has not seen yet, are looked at again.</summary>
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(1);
 
     readonly SockmapKernel _kernel;
@@ -41,19 +41,10 @@ internal sealed class SockmapPair : IDisposable
     {
         // What is queued now is forwarded here first: the verdict takes whole skbs, so one the session
         // read part of (its startup reads) would reach the peer again from its start.
-        switch (await DrainAsync(client, server, counters.FromClient, ct).ConfigureAwait(false))
+        foreach (var (from, to, fromClient, count) in new[] { (client, server, true, (Action<long>)counters.FromClient), (server, client, false, counters.FromServer) })
         {
-            case Drain.SourceReset: return new(null, "", PumpEnd.ClientReset);
-            case Drain.DestinationReset: return new(null, "", PumpEnd.ServerReset);
-            case Drain.Ended: return new(null, "the client sent its FIN before the path took over", null);
-            case Drain.Busy: return new(null, "the client kept sending while the path took over", null);
-        }
-        switch (await DrainAsync(server, client, counters.FromServer, ct).ConfigureAwait(false))
-        {
-            case Drain.SourceReset: return new(null, "", PumpEnd.ServerReset);
-            case Drain.DestinationReset: return new(null, "", PumpEnd.ClientReset);
-            case Drain.Ended: return new(null, "the server sent its FIN before the path took over", null);
-            case Drain.Busy: return new(null, "the server kept sending while the path took over", null);
+            var drained = await DrainAsync(from, to, count, ct).ConfigureAwait(false);
+            if (drained != Drain.Empty) return NotAttached(drained, fromClient);
         }
         if (BeforeInsertForTests is { } hook) await hook(client, server).ConfigureAwait(false);
         int c = (int)client.Handle, s = (int)server.Handle;
@@ -86,6 +77,19 @@ internal sealed class SockmapPair : IDisposable
     internal static Func<Socket, Socket, Task>? BeforeInsertForTests;
 
     enum Drain { Empty, Ended, SourceReset, DestinationReset, Busy }
+
+    /// <summary>Why a drain from the client (or the server) keeps the session off the map, or how it ended it.</summary>
+    static Attached NotAttached(Drain drained, bool fromClient)
+    {
+        string side = fromClient ? "client" : "server";
+        return drained switch
+        {
+            Drain.SourceReset => new(null, "", fromClient ? PumpEnd.ClientReset : PumpEnd.ServerReset),
+            Drain.DestinationReset => new(null, "", fromClient ? PumpEnd.ServerReset : PumpEnd.ClientReset),
+            Drain.Ended => new(null, $"the {side} sent its FIN before the path took over", null),
+            _ => new(null, $"the {side} kept sending while the path took over", null),
+        };
+    }
 
     /// <summary>Reads a drain makes before giving up on a side that keeps sending (the user-space path takes that session).</summary>
     const int MaxDrainReads = 64;
