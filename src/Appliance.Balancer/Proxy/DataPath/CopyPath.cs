@@ -40,12 +40,7 @@ public sealed class CopyPath(TimeProvider time) : IDataPath
                     return FlowEnd.Fin;
                 }
                 flow.Active();
-                try
-                {
-                    for (int sent = 0; sent < n;)
-                        sent += await to.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, ct).ConfigureAwait(false);
-                }
-                catch (SocketException) { return FlowEnd.DestinationReset; }
+                if (!await SendAllAsync(to, buffer.AsMemory(0, n), ct).ConfigureAwait(false)) return FlowEnd.DestinationReset;
                 flow.Delivered(n);
             }
         }
@@ -55,5 +50,17 @@ public sealed class CopyPath(TimeProvider time) : IDataPath
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>Sends every byte (a send may take fewer); false when the destination failed (reset or gone).</summary>
+    internal static async Task<bool> SendAllAsync(Socket to, ReadOnlyMemory<byte> bytes, CancellationToken ct)
+    {
+        try
+        {
+            for (int sent = 0; sent < bytes.Length;)
+                sent += await to.SendAsync(bytes[sent..], SocketFlags.None, ct).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException) { return false; }
     }
 }

@@ -106,12 +106,7 @@ internal sealed class SockmapPair : IDisposable
                 if (n == -EAGAIN) return Drain.Empty;
                 if (n == 0) return Drain.Ended;
                 if (n < 0) return Drain.SourceReset;
-                try
-                {
-                    for (int sent = 0; sent < n;)
-                        sent += await to.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, ct).ConfigureAwait(false);
-                }
-                catch (SocketException) { return Drain.DestinationReset; }
+                if (!await CopyPath.SendAllAsync(to, buffer.AsMemory(0, n), ct).ConfigureAwait(false)) return Drain.DestinationReset;
                 count(n);
             }
             return Drain.Busy;
@@ -157,12 +152,7 @@ internal sealed class SockmapPair : IDisposable
                     if (n == 0) break; // the end of stream: handled below
                     if (n < 0) return FlowEnd.SourceReset;
                     flow.Active();
-                    try
-                    {
-                        for (int sent = 0; sent < n;)
-                            sent += await to.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None, ct).ConfigureAwait(false);
-                    }
-                    catch (SocketException) { return FlowEnd.DestinationReset; }
+                    if (!await CopyPath.SendAllAsync(to, buffer.AsMemory(0, n), ct).ConfigureAwait(false)) return FlowEnd.DestinationReset;
                     flow.Delivered(n);
                     forwarded += n;
                     // Only now may the verdict redirect again: every earlier byte is in the destination.
