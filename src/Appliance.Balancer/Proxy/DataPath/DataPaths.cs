@@ -24,9 +24,6 @@ internal sealed class DataPaths(TimeProvider time, ILogger log, Func<SockmapKern
     SockmapPath? _sockmap;
     string? _spliceMissing, _sockmapMissing;
 
-    /// <summary>Why sockmap is not available here (null: it is, or nobody asked yet).</summary>
-    public string? SockmapUnavailable { get { lock (_lock) return _sockmapMissing; } }
-
     /// <summary>Why <c>data_path = <paramref name="name"/></c> fell back to copy (null when it did not, or was not asked for).</summary>
     public string? Unavailable(string name)
     {
