@@ -50,9 +50,8 @@ public sealed class BpfObject : IDisposable
     /// <summary>The program type and attach point a section name stands for (libbpf's naming).</summary>
     static (uint Type, uint Attach) TypeOf(BpfProgramDefinition p) => p.Section switch
     {
-        "sk_skb/stream_parser" => (BpfH.BPF_PROG_TYPE_SK_SKB, BpfH.BPF_SK_SKB_STREAM_PARSER),
         "sk_skb/stream_verdict" => (BpfH.BPF_PROG_TYPE_SK_SKB, BpfH.BPF_SK_SKB_STREAM_VERDICT),
-        var s => throw new BpfException($"program {p.Name}: section {s} is not a program type this loader knows (sk_skb/stream_parser, sk_skb/stream_verdict)"),
+        var s => throw new BpfException($"program {p.Name}: section {s} is not a program type this loader knows (sk_skb/stream_verdict)"),
     };
 
     /// <summary>The map named <paramref name="name"/>; an error naming the ones there are if it is missing.</summary>

@@ -25,7 +25,6 @@ internal static class BpfH
     public const uint BPF_PROG_TYPE_SK_SKB = 14;
 
     // enum bpf_attach_type
-    public const uint BPF_SK_SKB_STREAM_PARSER = 4;
     public const uint BPF_SK_SKB_STREAM_VERDICT = 5;
 
     // map update flags

@@ -154,6 +154,15 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         }
     }
 
+    /// <summary>A sink's answer (SHA-256 and length, 40 bytes) read to the FIN after it; one byte more fits, to see an answer too long.</summary>
+    static async Task<byte[]> ReceiveAnswerAsync(Socket s, CancellationToken ct)
+    {
+        var answer = new byte[41];
+        int got = 0;
+        for (int n; (n = await s.ReceiveAsync(answer.AsMemory(got), SocketFlags.None, ct)) > 0;) got += n;
+        return answer[..got];
+    }
+
     [Theory, MemberData(nameof(Paths))]
     public async Task Client_half_close_delivers_every_byte_and_the_server_still_answers(string path)
     {
@@ -174,15 +183,8 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         const long Bytes = 40L << 20;
         await SendStreamAsync(client, Bytes, 1, sent, cts.Token);
         client.Shutdown(SocketShutdown.Send);
-        var answer = new byte[41];
-        int got = 0;
-        while (true)
-        {
-            int n = await client.ReceiveAsync(answer.AsMemory(got), SocketFlags.None, cts.Token);
-            if (n == 0) break;
-            got += n;
-        }
-        Assert.Equal(40, got);
+        var answer = await ReceiveAnswerAsync(client, cts.Token);
+        Assert.Equal(40, answer.Length);
         Assert.Equal(sent.GetHashAndReset(), answer[..32]);
         Assert.Equal(Bytes + Startup.Length, BitConverter.ToInt64(answer, 32));
         await Wait.UntilAsync("the session ended normally", () => proxy.Listener.Sessions == 0 && proxy.Pool.Leases == 0, Deadline);
@@ -215,15 +217,8 @@ public sealed class DataPathBehaviourTests(TestPostgres pg)
         const long Bytes = 40L << 20;
         await SendStreamAsync(client, Bytes, 4, sent, cts.Token);
         client.Shutdown(SocketShutdown.Send);
-        var answer = new byte[41];
-        int got = 0;
-        while (true)
-        {
-            int n = await client.ReceiveAsync(answer.AsMemory(got), SocketFlags.None, cts.Token);
-            if (n == 0) break;
-            got += n;
-        }
-        Assert.Equal(40, got);
+        var answer = await ReceiveAnswerAsync(client, cts.Token);
+        Assert.Equal(40, answer.Length);
         Assert.Equal(sent.GetHashAndReset(), answer[..32]);
         Assert.Equal(Bytes, BitConverter.ToInt64(answer, 32));
         await Wait.UntilAsync("the session ended normally", () => proxy.Listener.Sessions == 0 && proxy.Pool.Leases == 0, Deadline);
