@@ -42,7 +42,7 @@ var publisher = new MemberPublisher(config);
 await using var store = EtcdClusterStore.Create(config.Etcd, config.Cluster, config.Node.Name, config.Agent.Ttl, time, logs.CreateLogger<EtcdClusterStore>());
 using var postgres = new PostgresController(config.Postgresql, config.Node.Name, time, logs.CreateLogger<PostgresController>());
 using var peerHttp = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1) });
-var peerClient = new PeerClient(peerHttp);
+var peerClient = new PeerClient(peerHttp, time);
 var watchdog = LinuxWatchdog.Create(config, time);
 using var watchdogLifetime = watchdog as IDisposable;
 var metrics = new AgentMetrics(config.Cluster.Scope, settings.Ttl, state, watchdog, time);

@@ -9,14 +9,14 @@ public class PeerClientTests
     public void Reads_a_real_patroni_primary()
     {
         var p = PeerClient.Parse("db1", Golden.Json("rest_leader_patroni.txt"));
-        Assert.Equal(new Appliance.Ha.PeerStatus("db1", true, false, 74254400, false, 1), p);
+        Assert.Equal(new Appliance.Ha.PeerStatus("db1", true, false, 74254400, false, 1, 13), p);
     }
 
     [Fact]
     public void Reads_a_real_patroni_replica_by_its_received_position()
     {
         var p = PeerClient.Parse("db2", Golden.Json("rest_replica_patroni.txt"));
-        Assert.Equal(new Appliance.Ha.PeerStatus("db2", true, true, 74254400, false, 1), p);
+        Assert.Equal(new Appliance.Ha.PeerStatus("db2", true, true, 74254400, false, 1, 13), p);
     }
 
     [Fact]

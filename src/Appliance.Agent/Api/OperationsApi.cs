@@ -18,7 +18,7 @@ namespace Appliance.Agent.Api;
 /// loops of the nodes carry it out.
 /// </summary>
 public sealed class OperationsApi(
-    ApplianceConfig config, IClusterStore store, PeerClient peers, ActionRunner runner, IPostgresController postgres,
+    ApplianceConfig config, IClusterStore store, IPeerClient peers, ActionRunner runner, IPostgresController postgres,
     ProbeCache probe, Callbacks callbacks, RestartScheduler restarts, TimeProvider time)
 {
     const int MaxBody = 64 * 1024;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Appliance.Agent.Metrics;
 using Appliance.Cluster;
 using Appliance.Configuration;
@@ -25,9 +24,9 @@ public sealed partial class ActionRunner(
     HashSet<string> _slots = [];
     /// <summary>The last decision was KeepLeading (the only one that runs the leader's upkeep).</summary>
     bool _leading;
-    TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    TaskCompletionSource _finished = LoopSignal.Create();
     readonly System.Collections.Concurrent.ConcurrentQueue<OperatorRequest> _requests = new();
-    TaskCompletionSource _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    TaskCompletionSource _requestArrived = LoopSignal.Create();
 
     /// <summary>The leader waits for a synchronous standby to confirm: cycle sooner than loop_wait (see <see cref="SyncReplication.Pending"/>).</summary>
     public bool SyncPending => _leading && sync.Pending;
@@ -47,7 +46,7 @@ public sealed partial class ActionRunner(
     /// <summary>The loop takes queued requests on, before deciding (so the decision sees the action in progress).</summary>
     public void TakeRequests(Observation o, CancellationToken stop)
     {
-        if (_requestArrived.Task.IsCompleted) _requestArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_requestArrived.Task.IsCompleted) _requestArrived = LoopSignal.Create();
         while (_requests.TryDequeue(out var r))
         {
             if (_running is not null)
@@ -112,7 +111,7 @@ public sealed partial class ActionRunner(
         _running = null;
         _runningCts?.Dispose();
         _runningCts = null;
-        _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        _finished = LoopSignal.Create();
         Memory = done.Result(Memory with { ActionInProgress = null });
     }
 
@@ -239,14 +238,19 @@ public sealed partial class ActionRunner(
         _runningKind = kind;
         Memory = Memory with { ActionInProgress = kind };
         // Each action completes its own signal: one abandoned by a demotion cannot wake the loop later.
-        var finished = _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        _running = Task.Run(async () =>
+        var finished = _finished = LoopSignal.Create();
+        _running = RunInBackground();
+        request?.Started.TrySetResult(null);
+
+        async Task<Func<AgentMemory, AgentMemory>> RunInBackground()
         {
-            var sw = Stopwatch.StartNew();
+            // Off the loop's thread at once (the thread pool; the simulator's one thread under its context).
+            await Task.Yield();
+            var started = time.GetTimestamp();
             try
             {
                 var update = await work(cts.Token);
-                log.ActionDone(kind.ToString(), sw.Elapsed.TotalSeconds);
+                log.ActionDone(kind.ToString(), time.GetElapsedTime(started).TotalSeconds);
                 request?.Finished.TrySetResult(null);
                 return m => update(m) with { LastFailure = null };
             }
@@ -262,8 +266,7 @@ public sealed partial class ActionRunner(
             {
                 finished.TrySetResult();
             }
-        }, CancellationToken.None);
-        request?.Started.TrySetResult(null);
+        }
     }
 
     /// <summary>Demotion preempts whatever runs (a start, a clone): stopping writes comes first.</summary>
@@ -336,7 +339,7 @@ public sealed partial class ActionRunner(
         }
         catch
         {
-            using var cleanup = new CancellationTokenSource(settings.RetryTimeout);
+            using var cleanup = new CancellationTokenSource(settings.RetryTimeout, time);
             try { await postgres.StopAsync(immediate: true, settings.RetryTimeout / 2, cleanup.Token); } catch (Exception e) { log.Warn($"cleanup: {e.Message}"); }
             Disarm(); // armed for the leader key this bootstrap did not get
             // Before the system id is published, leave nothing half-made: the next winner starts clean.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Appliance.Agent.Metrics;
 using Appliance.Cluster;
 using Appliance.Ha;
@@ -14,7 +13,7 @@ namespace Appliance.Agent.Ha;
 /// <c>loop_wait</c>, or at once when a cluster key changes or a background action ends.
 /// </summary>
 public sealed class HaLoop(
-    HaSettings settings, IClusterStore store, IPostgresController postgres, PeerClient peers,
+    HaSettings settings, IClusterStore store, IPostgresController postgres, IPeerClient peers,
     ActionRunner runner, MemberPublisher publisher, AgentState state, AgentMetrics metrics,
     SystemdNotify notify, RestartScheduler restarts, TimeProvider time, ILogger<HaLoop> log)
 {
@@ -72,14 +71,14 @@ public sealed class HaLoop(
 
     async Task CycleAsync(CancellationToken stop)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         runner.CollectFinished();
 
         // One deadline for all the store work of the cycle (read, renewal, quick actions, member key):
         // a leader that cannot do it within retry_timeout treats the lease as lost, and
         // loop_wait + 2 x retry_timeout <= ttl leaves the second retry_timeout to demote.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        deadline.CancelAfter(settings.RetryTimeout);
+        using var timeout = new CancellationTokenSource(settings.RetryTimeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
         var probe = postgres.ProbeAsync(stop);
         var snapshot = _lastSnapshot;
         var reachable = false;
@@ -171,7 +170,7 @@ public sealed class HaLoop(
             MemberState = memberState,
             SyncStandby = snapshot.SyncSettings.Enabled && snapshot.Sync.IsSyncStandby(settings.MemberName),
         });
-        metrics.ObserveCycle(Stopwatch.GetElapsedTime(started));
+        metrics.ObserveCycle(time.GetElapsedTime(started));
         // systemd restarts an agent whose loop stops turning (WatchdogSec=); STATUS= shows in systemctl status.
         notify.Watchdog();
         notify.Status(decision.ToString());
@@ -186,7 +185,7 @@ public sealed class HaLoop(
     {
         var c = _lastSnapshot;
         if (!c.SyncSettings.Enabled || !c.Sync.IsSyncStandby(settings.MemberName)) return;
-        using var cts = new CancellationTokenSource(settings.RetryTimeout);
+        using var cts = new CancellationTokenSource(settings.RetryTimeout, time);
         try
         {
             log.Info("shutting down a synchronous standby: leaving the cluster first so the leader names another");
@@ -210,7 +209,7 @@ public sealed class HaLoop(
     {
         await runner.CancelAsync(settings.RetryTimeout);
         await LeaveSynchronousDutyAsync();
-        using var cts = new CancellationTokenSource(settings.RetryTimeout * 2);
+        using var cts = new CancellationTokenSource(settings.RetryTimeout * 2, time);
         try
         {
             log.Info("shutting down: stopping PostgreSQL");

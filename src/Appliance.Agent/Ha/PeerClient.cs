@@ -8,12 +8,12 @@ namespace Appliance.Agent.Ha;
 /// Asks the other members how far they got (<c>GET /patroni</c>), as Patroni does before a leader
 /// race. An unreachable peer is reported as such and does not block the race.
 /// </summary>
-public sealed class PeerClient(HttpClient http)
+public sealed class PeerClient(HttpClient http, TimeProvider time) : IPeerClient
 {
     public async Task<PeerStatus[]> FetchAsync(IEnumerable<Member> members, TimeSpan timeout, CancellationToken ct)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        cts.CancelAfter(timeout);
+        using var limit = new CancellationTokenSource(timeout, time);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct, limit.Token);
         return await Task.WhenAll(members.Select(m => FetchOneAsync(m, cts.Token)));
     }
 
@@ -32,7 +32,7 @@ public sealed class PeerClient(HttpClient http)
         }
     }
 
-    /// <summary>Reads Patroni's <c>/patroni</c> JSON: role, WAL position (received, else replayed, else location) and tags.</summary>
+    /// <summary>Reads Patroni's <c>/patroni</c> JSON: role, WAL position (received, else replayed, else location), timeline and tags.</summary>
     internal static PeerStatus Parse(string name, JsonElement root)
     {
         var role = root.TryGetProperty("role", out var r) ? r.GetString() : null;
@@ -53,6 +53,7 @@ public sealed class PeerClient(HttpClient http)
         if (root.TryGetProperty("watchdog_failed", out var wf) && wf.ValueKind == JsonValueKind.True) noFailover = true;
         var running = root.TryGetProperty("state", out var st) && st.GetString() == "running";
         // failover_priority 0 means "never promote" (Patroni 3.2): such a peer must not hold back the race either.
-        return new PeerStatus(name, running, role is null ? null : role is not ("master" or "primary"), wal, noFailover || priority <= 0, priority);
+        long? timeline = root.TryGetProperty("timeline", out var tl) && tl.TryGetInt64(out var t) ? t : null;
+        return new PeerStatus(name, running, role is null ? null : role is not ("master" or "primary"), wal, noFailover || priority <= 0, priority, timeline);
     }
 }

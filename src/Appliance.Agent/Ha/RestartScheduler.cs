@@ -13,7 +13,7 @@ public sealed class RestartScheduler(ILogger<RestartScheduler> log)
 {
     ScheduledRestart? _current;
     string? _lastWait;
-    TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    TaskCompletionSource _changed = LoopSignal.Create();
 
     public ScheduledRestart? Current => Volatile.Read(ref _current);
 
@@ -82,7 +82,7 @@ public sealed class RestartScheduler(ILogger<RestartScheduler> log)
 
     void Signal()
     {
-        var old = Interlocked.Exchange(ref _changed, new(TaskCreationOptions.RunContinuationsAsynchronously));
+        var old = Interlocked.Exchange(ref _changed, LoopSignal.Create());
         old.TrySetResult();
     }
 }

@@ -35,8 +35,11 @@ public enum LeaseStatus
     StaleOwnKey,
 }
 
-/// <summary>A peer's answer to <c>GET /patroni</c> (or its absence).</summary>
-public sealed record PeerStatus(string Name, bool Reachable, bool? InRecovery, long? WalPosition, bool NoFailover, int FailoverPriority)
+/// <summary>
+/// A peer's answer to <c>GET /patroni</c> (or its absence). Its <c>Timeline</c> matters as much as its WAL
+/// position: a peer far ahead in WAL on an older timeline has diverged and must not win a race.
+/// </summary>
+public sealed record PeerStatus(string Name, bool Reachable, bool? InRecovery, long? WalPosition, bool NoFailover, int FailoverPriority, long? Timeline = null)
 {
     public static PeerStatus Unreachable(string name) => new(name, false, null, null, false, 0);
 }
