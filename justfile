@@ -47,6 +47,11 @@ lab +args:
 image: publish
     ./image/build.sh
 
+# The deterministic simulator: the real HA code on models of etcd, PostgreSQL, the network and the watchdog,
+# random fault schedules from seeds (`simulate --seeds 100000`, `simulate --seed S` replays one with its trace).
+simulate *args: setup
+    dotnet run --project tests/Appliance.Simulator -c Release -- {{args}}
+
 # The failover benchmark (recorded in bench/README.md).
 bench-failover runs="5": publish
     dotnet run --project bench/Appliance.Bench -c Release -- failover --runs {{runs}}

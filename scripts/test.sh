@@ -6,6 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 projects=(
   tests/Appliance.Core.Tests
+  tests/Appliance.Simulator.Tests
   tests/Appliance.Linux.Tests
   tests/Appliance.Etcd.Tests
   tests/Appliance.Postgres.Tests
