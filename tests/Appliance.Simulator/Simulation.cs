@@ -70,7 +70,6 @@ public static class Simulation
         var healed = faults.Count == 0 ? start : faults.Max(f => f.At + f.Lasts);
         loop.RunUntil(healed, () => world.Checks.Violation is not null);
         if (world.Checks.Violation is not null) return Result();
-        // Heal whatever a crash left down (a host that a fault powered off is booted by its own end).
         world.Trace("world", "every fault has ended: the cluster must heal by itself");
 
         var writes = world.Acks;

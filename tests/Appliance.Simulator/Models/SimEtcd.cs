@@ -132,12 +132,6 @@ public sealed class SimEtcd(SimWorld world, IReadOnlyList<string> hosts)
         return true;
     }
 
-    public void Revoke(long id)
-    {
-        if (!_leases.Remove(id)) return;
-        foreach (var kv in _kv.Values.Where(k => k.Lease == id).ToList()) Delete(kv.Key.ToStringUtf8());
-    }
-
     void Notify(string key, string? old, string? value)
     {
         foreach (var w in _watchers) w(key, old, value);

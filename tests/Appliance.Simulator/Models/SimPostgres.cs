@@ -116,7 +116,9 @@ public sealed class SimPostgres(SimWorld world, string name, string host) : IPos
         var ssn = Data?.SynchronousStandbyNames ?? "";
         if (ssn.Length == 0) return int.MaxValue;
         var names = SyncPlanner.ParseStandbyNames(ssn);
-        int count = ssn.TrimStart().Length > 0 && char.IsDigit(ssn.TrimStart()[0]) ? int.Parse(ssn.TrimStart().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
+        // "N (a,b)" waits for N standbys; a single name or '*' for one.
+        var head = ssn.TrimStart().Split(' ')[0];
+        int count = int.TryParse(head, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 1;
         var flushes = StandbysOfMine()
             .Where(s => names.Contains("*") || names.Contains(s.Name))
             .OrderBy(s => Priority(names, ssn, s.Name))

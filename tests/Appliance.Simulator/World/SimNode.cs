@@ -136,8 +136,3 @@ sealed class TraceLoggerFactory(SimWorld world, string source) : ILoggerFactory
         }
     }
 }
-
-static class LoggerFactoryExtensions
-{
-    public static ILogger<T> CreateLogger<T>(this TraceLoggerFactory f) => new Logger<T>(f);
-}
