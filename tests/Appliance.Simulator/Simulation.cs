@@ -41,10 +41,15 @@ public static class Simulation
         Renewal = renewal,
     };
 
-    public static SimResult Run(int seed, LeaderRenewal renewal = LeaderRenewal.Conditional)
+    public static SimResult Run(int seed, LeaderRenewal renewal = LeaderRenewal.Conditional) => Run(seed, renewal, null, null);
+
+    /// <summary>A hand-written schedule (a reproduction): <paramref name="script"/> gets the moment the cluster became healthy.</summary>
+    public static SimResult Run(SimSettings settings, Func<TimeSpan, List<Fault>> script) => Run(0, settings.Renewal, settings, script);
+
+    static SimResult Run(int seed, LeaderRenewal renewal, SimSettings? given, Func<TimeSpan, List<Fault>>? script)
     {
         var rng = new Random(seed);
-        var settings = SettingsFor(rng, renewal);
+        var settings = given ?? SettingsFor(rng, renewal);
         var world = new SimWorld(settings);
         var loop = world.Loop;
         var names = world.Nodes.Select(n => n.Name).ToList();
@@ -61,7 +66,7 @@ public static class Simulation
             return Result();
         }
         var start = loop.Time.Elapsed + TimeSpan.FromSeconds(2);
-        faults = Faults.Schedule(rng, settings, names, start);
+        faults = script is null ? Faults.Schedule(rng, settings, names, start) : script(start);
         foreach (var f in faults)
         {
             loop.At(f.At - loop.Time.Elapsed, () => f.Begin(world));

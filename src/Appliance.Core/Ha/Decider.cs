@@ -109,6 +109,13 @@ public static class Decider
             return new(HaActionKind.Demote, $"{other.Name} holds the leader key: demoting this primary to follow it");
         if (o.Memory.ActionInProgress is { } inProgress)
             return new(HaActionKind.None, $"{Describe(inProgress)} in progress");
+        // Somebody led since this primary last held the key (its agent stalled, or restarted): its data may lack
+        // what that leader acknowledged, so it must not lead again. It demotes and rejoins (rewind or clone).
+        if (ClusterTimeline(o.Cluster) is long clusterTl && o.Postgres.Timeline is long myTl && myTl < clusterTl)
+            return new(HaActionKind.Demote, $"the leader key is free but this primary runs on timeline {myTl} and the cluster has reached timeline {clusterTl}: another node led since, demoting to rejoin it");
+        var c = o.Cluster;
+        if (c.SyncSettings.Enabled && !c.Sync.IsEmpty && !c.Sync.Matches(s.MemberName))
+            return new(HaActionKind.Demote, $"the leader key is free but synchronous mode is on and the sync key names {c.Sync.Leader} ({SyncList(c.Sync)}), not this primary: it may lack acknowledged transactions, demoting");
         if (o.Peers.FirstOrDefault(p => p.Reachable && p.InRecovery == false) is { } rival)
             return new(HaActionKind.None, $"the leader key is free but {rival.Name} also runs as a primary: not taking the key");
         return new(HaActionKind.AcquireAsPrimary, "the leader key is free and this node runs as the primary: taking the key");
@@ -251,6 +258,9 @@ public static class Decider
             if (sync is not null && !sync.Matches(p.Name) && p.InRecovery == true) continue;
             if (p.InRecovery == false)
                 return new(HaActionKind.None, $"the leader key is free but {p.Name} still runs as a primary: not racing");
+            // A peer on an older timeline than this node has not followed the last promotion: its extra WAL is a
+            // diverged branch, not newer data, and must not hold back the race.
+            if (p.Timeline is long theirTl && pg.Timeline is long ownTl && theirTl < ownTl) continue;
             if (p.WalPosition is long theirs && theirs > mine)
                 return new(HaActionKind.None, $"the leader key is free but {p.Name} has received more WAL ({theirs} > {mine}): leaving it the race");
             if (p.WalPosition == mine && p.FailoverPriority > s.FailoverPriority)
