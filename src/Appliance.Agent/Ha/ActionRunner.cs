@@ -183,6 +183,8 @@ public sealed partial class ActionRunner(
                     Start(d.Action, c => StartStandbyAsync(d.Upstream, c), stop);
                     break;
                 case HaActionKind.StartAsPrimary:
+                    // A demotion disarmed the watchdog: a primary started in place is fenced again before it takes writes.
+                    if (!MayLead()) break;
                     Start(d.Action, StartPrimaryAsync, stop);
                     break;
                 case HaActionKind.Follow:
