@@ -3,7 +3,6 @@ using Appliance.Configuration;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Mvccpb;
 
@@ -36,14 +35,12 @@ public sealed record ClusterWatchOptions
 /// member turn from replica to primary at once. When etcd gives no answer for
 /// <see cref="ClusterWatchOptions.UnreachableAfter"/> — reads fail, the watch breaks, or a silent watch
 /// does not answer the progress requests sent on it — the view becomes null (the proxy falls back on its
-/// health checks) until a read succeeds again.
+/// health checks) until a read succeeds again. A watch silent for half that bound is restarted on another
+/// endpoint first (<see cref="EtcdEndpoints"/>), so one frozen etcd member does not blank the view.
 /// </remarks>
 public sealed partial class ClusterWatch : IAsyncDisposable
 {
-    private readonly GrpcChannel _channel;
-    private readonly KV.KVClient _kv;
-    private readonly Watch.WatchClient _watches;
-    private readonly EtcdAuth? _auth;
+    private readonly EtcdEndpoints _endpoints;
     private readonly EtcdKeys _keys;
     private readonly ByteString _prefix;
     private readonly ByteString _prefixEnd;
@@ -66,9 +63,7 @@ public sealed partial class ClusterWatch : IAsyncDisposable
         _options = options;
         _time = time;
         _log = log;
-        (_channel, var invoker, _auth) = EtcdChannel.Connect(etcd);
-        _kv = new KV.KVClient(invoker);
-        _watches = new Watch.WatchClient(invoker);
+        _endpoints = EtcdEndpoints.Connect(etcd, time: time, log: log);
         _prefix = ByteString.CopyFromUtf8(_keys.Prefix);
         _prefixEnd = ByteString.CopyFrom(EtcdKeys.RangeEnd(_prefix.Span));
         _lastContact = time.GetTimestamp();
@@ -97,7 +92,7 @@ public sealed partial class ClusterWatch : IAsyncDisposable
         await _stop.CancelAsync();
         try { await _loop; } catch (OperationCanceledException) { }
         _stop.Dispose();
-        _channel.Dispose();
+        _endpoints.Dispose();
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -136,31 +131,43 @@ public sealed partial class ClusterWatch : IAsyncDisposable
         }
     }
 
-    /// <summary>One range read of the whole prefix, bounded by <see cref="ClusterWatchOptions.UnreachableAfter"/>.</summary>
+    /// <summary>
+    /// One range read of the whole prefix, bounded by <see cref="ClusterWatchOptions.UnreachableAfter"/>, on
+    /// whichever endpoint answers (an endpoint that hangs is passed over after one attempt bound).
+    /// </summary>
     private async Task<long> ReadAllAsync(Dictionary<string, KeyValue> keys, CancellationToken stop)
     {
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(stop);
         bound.CancelAfter(_options.UnreachableAfter);
-        var r = await EtcdAuth.CallAsync(_auth, () => _kv.RangeAsync(new RangeRequest { Key = _prefix, RangeEnd = _prefixEnd }, cancellationToken: bound.Token).ResponseAsync);
+        var r = await _endpoints.CallAsync((e, t) => e.Kv.RangeAsync(new RangeRequest { Key = _prefix, RangeEnd = _prefixEnd }, cancellationToken: t).ResponseAsync, bound.Token);
         keys.Clear();
         foreach (var kv in r.Kvs) keys[kv.Key.ToStringUtf8()] = kv;
         return r.Header.Revision;
     }
 
-    /// <summary>Follows the prefix from <paramref name="revision"/>+1 until the watch breaks, is compacted past, or falls silent.</summary>
+    /// <summary>
+    /// Follows the prefix from <paramref name="revision"/>+1 on the endpoint that answered last, until the
+    /// watch breaks, is compacted past, or falls silent for half of <see cref="ClusterWatchOptions.UnreachableAfter"/>:
+    /// then that endpoint is avoided and the caller reads again elsewhere before the view would go null.
+    /// </summary>
     private async Task FollowAsync(Dictionary<string, KeyValue> keys, long revision, CancellationToken stop)
     {
+        var endpoint = _endpoints.Preferred;
+        var silentAfter = _options.UnreachableAfter / 2;
         using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        using var call = _watches.Watch(cancellationToken: watch.Token);
-        await call.RequestStream.WriteAsync(new WatchRequest
-        {
-            CreateRequest = new WatchCreateRequest { Key = _prefix, RangeEnd = _prefixEnd, StartRevision = revision + 1 },
-        }, watch.Token);
-        var pinger = PingAsync(call.RequestStream, watch);
+        var answered = _time.GetTimestamp();
+        using var call = endpoint.Watches.Watch(cancellationToken: watch.Token);
+        Task? pinger = null;
         try
         {
+            await call.RequestStream.WriteAsync(new WatchRequest
+            {
+                CreateRequest = new WatchCreateRequest { Key = _prefix, RangeEnd = _prefixEnd, StartRevision = revision + 1 },
+            }, watch.Token);
+            pinger = PingAsync(call.RequestStream, () => Volatile.Read(ref answered), silentAfter, watch);
             while (await call.ResponseStream.MoveNext(watch.Token))
             {
+                Volatile.Write(ref answered, _time.GetTimestamp());
                 Touch();
                 var r = call.ResponseStream.Current;
                 // Changes before the compaction are gone: read everything again.
@@ -179,26 +186,34 @@ public sealed partial class ClusterWatch : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!stop.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"the watch gave no answer for {_options.UnreachableAfter.TotalSeconds:0.#} s"));
+            var reason = $"the watch gave no answer for {silentAfter.TotalSeconds:0.#} s";
+            _endpoints.Avoid(endpoint, reason);
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"{endpoint}: {reason}"));
+        }
+        catch (RpcException e) when (EtcdEndpoints.IsTransient(e))
+        {
+            _endpoints.Avoid(endpoint, $"the watch failed: {e.Status.Detail}");
+            throw;
         }
         finally
         {
             await watch.CancelAsync();
-            try { await pinger; } catch (Exception) { /* the stream is gone with the watch */ }
+            if (pinger is not null) try { await pinger; } catch (Exception) { /* the stream is gone with the watch */ }
         }
     }
 
     /// <summary>
-    /// A watch on a quiet cluster sends nothing; a progress request makes etcd answer with its revision,
-    /// so a watch that stays silent past the bound is a broken one (a partition, a hung member) and is cancelled.
+    /// A watch on a quiet cluster sends nothing, and neither does one on a member that hangs; a progress
+    /// request makes etcd answer with its revision at once, so a watch that stays silent past
+    /// <paramref name="silentAfter"/> is a broken one (a partition, a hung member) and is cancelled.
     /// </summary>
-    private async Task PingAsync(IClientStreamWriter<WatchRequest> requests, CancellationTokenSource watch)
+    private async Task PingAsync(IClientStreamWriter<WatchRequest> requests, Func<long> answered, TimeSpan silentAfter, CancellationTokenSource watch)
     {
-        var every = _options.UnreachableAfter / 3;
+        var every = silentAfter / 3;
         while (!watch.IsCancellationRequested)
         {
             await Task.Delay(every, _time, watch.Token);
-            if (_time.GetElapsedTime(Volatile.Read(ref _lastContact)) >= _options.UnreachableAfter)
+            if (_time.GetElapsedTime(answered()) >= silentAfter)
             {
                 await watch.CancelAsync();
                 return;

@@ -2,8 +2,6 @@ using Appliance.Configuration;
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace Appliance.Etcd;
 
@@ -18,18 +16,12 @@ public sealed record EtcdValue(string Key, string Value, long ModRevision);
 /// </summary>
 public sealed class EtcdAdmin : IDisposable
 {
-    private readonly GrpcChannel _channel;
-    private readonly EtcdClient _client;
-    private readonly EtcdAuth? _auth;
+    private readonly EtcdEndpoints _endpoints;
 
     private EtcdAdmin(EtcdSection etcd, ClusterSection cluster)
     {
         Keys = new EtcdKeys(cluster.Namespace, cluster.Scope);
-        _auth = string.IsNullOrEmpty(etcd.Username) ? null : new EtcdAuth(etcd.Username, etcd.Password ?? "");
-        _channel = EtcdChannel.Create(etcd, _auth);
-        var invoker = _channel.CreateCallInvoker();
-        _auth?.Attach(invoker);
-        _client = new EtcdClient(invoker);
+        _endpoints = EtcdEndpoints.Connect(etcd);
     }
 
     /// <summary>An admin client for the cluster <c>cluster.scope</c> at <c>etcd.endpoints</c>. Connects lazily.</summary>
@@ -41,7 +33,7 @@ public sealed class EtcdAdmin : IDisposable
     /// <summary>The key's value and revision, or null when absent.</summary>
     public async Task<EtcdValue?> GetAsync(string key, CancellationToken ct)
     {
-        var r = await CallAsync(() => _client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, cancellationToken: ct));
+        var r = await _endpoints.CallAsync((e, t) => e.Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, cancellationToken: t), ct);
         return r.Kvs.Count == 0 ? null : new EtcdValue(key, r.Kvs[0].Value.ToStringUtf8(), r.Kvs[0].ModRevision);
     }
 
@@ -49,7 +41,7 @@ public sealed class EtcdAdmin : IDisposable
     public async Task<IReadOnlyList<EtcdValue>> GetPrefixAsync(string prefix, CancellationToken ct)
     {
         var p = ByteString.CopyFromUtf8(prefix);
-        var r = await CallAsync(() => _client.GetAsync(new RangeRequest { Key = p, RangeEnd = ByteString.CopyFrom(EtcdKeys.RangeEnd(p.Span)) }, cancellationToken: ct));
+        var r = await _endpoints.CallAsync((e, t) => e.Client.GetAsync(new RangeRequest { Key = p, RangeEnd = ByteString.CopyFrom(EtcdKeys.RangeEnd(p.Span)) }, cancellationToken: t), ct);
         return r.Kvs.Select(kv => new EtcdValue(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), kv.ModRevision)).ToList();
     }
 
@@ -65,11 +57,12 @@ public sealed class EtcdAdmin : IDisposable
             ? new Compare { Key = k, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 }
             : new Compare { Key = k, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = expectedModRevision });
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = k, Value = ByteString.CopyFromUtf8(value) } });
-        var r = await CallAsync(() => _client.TransactionAsync(txn, cancellationToken: ct));
-        return r.Succeeded;
+        // Repeated on another endpoint when an attempt gives no answer: a duplicate that finds the key
+        // already holding this value after the expected revision is this write (see EtcdClusterStore.CasAsync).
+        txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = k } });
+        var r = await _endpoints.CallAsync((e, t) => e.Client.TransactionAsync(txn, cancellationToken: t), ct);
+        return r.Succeeded || r.Responses is [{ ResponseRange.Kvs: [var kv] }] && kv.Value.ToStringUtf8() == value && kv.ModRevision > expectedModRevision;
     }
 
-    public void Dispose() => _channel.Dispose();
-
-    private Task<T> CallAsync<T>(Func<Task<T>> call) => EtcdAuth.CallAsync(_auth, call);
+    public void Dispose() => _endpoints.Dispose();
 }

@@ -1,41 +1,87 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Appliance.Configuration;
+using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Grpc.Net.Client.Balancer;
-using Grpc.Net.Client.Configuration;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Appliance.Etcd;
 
+/// <summary>One etcd endpoint: its own gRPC channel and the clients over it.</summary>
+internal sealed class EtcdEndpoint(Uri uri, GrpcChannel channel, CallInvoker invoker) : IDisposable
+{
+    public Uri Uri { get; } = uri;
+    public EtcdClient Client { get; } = new(invoker);
+    public KV.KVClient Kv { get; } = new(invoker);
+    public Lease.LeaseClient Leases { get; } = new(invoker);
+    public Watch.WatchClient Watches { get; } = new(invoker);
+    public Auth.AuthClient Auth { get; } = new(invoker);
+
+    public override string ToString() => Uri.GetLeftPart(UriPartial.Authority);
+
+    public void Dispose()
+    {
+        Client.Dispose();
+        channel.Dispose();
+    }
+}
+
 /// <summary>
-/// Builds the one gRPC channel a store talks over, from <c>[etcd]</c>: every endpoint behind a static
-/// resolver with round-robin picking (a call goes to an endpoint that is connected; one etcd down does
-/// not stall the node), TLS from <c>ca_file</c>/<c>cert_file</c>/<c>key_file</c>, and etcd's token
-/// authentication from <c>username</c>/<c>password</c>.
+/// Every endpoint of <c>[etcd]</c>, each on its own gRPC channel, and the one way calls go out
+/// (<see cref="CallAsync"/>): to the endpoint that answered last, each attempt bounded by
+/// <see cref="AttemptTimeout"/>, the next endpoint tried at once when one fails or does not answer in
+/// time, round after round until the caller's token ends. TLS comes from
+/// <c>ca_file</c>/<c>cert_file</c>/<c>key_file</c>, etcd's token authentication from <c>username</c>/<c>password</c>.
 /// </summary>
 /// <remarks>
-/// dotnet-etcd 10's own string constructor also splits a comma-separated list into a static resolver,
-/// but it adds a channel-wide retry policy (5 attempts, 1–5 s back-off on Unavailable) that would
-/// stretch a leader renewal past <c>retry_timeout</c>, so we build the channel ourselves and hand
-/// dotnet-etcd its <see cref="CallInvoker"/>. Callers bound every call with their token.
+/// <para>Why not one channel with round-robin (what this was) or gRPC's own hedging/retry policies: a
+/// frozen etcd member (SIGSTOP, a hung disk, a stalled VM) keeps its TCP connections, and its kernel
+/// still completes new TCP handshakes into the listen backlog, so its subchannel stays "ready" and
+/// round-robin keeps handing it calls that hang until the caller's deadline — a whole
+/// <c>retry_timeout</c>, after which the primary demotes. A retry policy only reacts to a status code,
+/// never to silence; hedging sends at most 5 attempts, each through the same round-robin picker
+/// (which may pick the frozen member again), and does not start over when they all hang — which is
+/// what every write does while the Raft leader is frozen, until the followers elect a new one.
+/// Patroni does the same as this class: one endpoint at a time, a per-node timeout of
+/// <c>retry_timeout</c> divided by the number of nodes, the next node on failure.</para>
+/// <para>HTTP/2 keepalive pings (every second, two seconds to answer) tear down a connection to a
+/// dead or frozen member, so a long-lived call on it (a watch) fails instead of waiting for ever.</para>
+/// <para>Duplicates: an attempt given up on may still be applied by etcd (the member thaws and
+/// forwards the request; a follower's proposal reaches a new leader). Every write the store makes is
+/// either idempotent (puts of the same value, reads, lease keepalives) or a transaction whose compare
+/// makes a second application fail; the store reads back what a failed compare-and-swap found and
+/// counts its own earlier write as a success (see <c>EtcdClusterStore.TxnAsync</c>).</para>
 /// </remarks>
-internal static class EtcdChannel
+internal sealed partial class EtcdEndpoints : IDisposable
 {
-    /// <summary>The channel, its call invoker with the token authentication attached (when <c>username</c> is set), and that authentication.</summary>
-    public static (GrpcChannel Channel, CallInvoker Invoker, EtcdAuth? Auth) Connect(EtcdSection etcd)
+    /// <summary>The default bound of one attempt on one endpoint: healthy etcd answers in milliseconds.</summary>
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Pause after a whole round of endpoints failed at once (refused connections): no busy loop while etcd is down.</summary>
+    private static readonly TimeSpan RoundPause = TimeSpan.FromMilliseconds(100);
+
+    private readonly EtcdEndpoint[] _endpoints;
+    private readonly TimeProvider _time;
+    private readonly ILogger? _log;
+    private int _preferred;
+    private int _preferredAnswered; // 1 once the preferred endpoint answered: its loss is logged, an outage's rotation is not
+
+    private EtcdEndpoints(EtcdEndpoint[] endpoints, EtcdAuth? auth, TimeSpan attemptTimeout, TimeProvider time, ILogger? log)
     {
-        var auth = string.IsNullOrEmpty(etcd.Username) ? null : new EtcdAuth(etcd.Username, etcd.Password ?? "");
-        var channel = Create(etcd, auth);
-        var invoker = channel.CreateCallInvoker();
-        auth?.Attach(invoker);
-        return (channel, invoker, auth);
+        _endpoints = endpoints;
+        Auth = auth;
+        AttemptTimeout = attemptTimeout;
+        _time = time;
+        _log = log;
     }
 
-    public static GrpcChannel Create(EtcdSection etcd, EtcdAuth? auth)
+    /// <summary>The endpoints of <paramref name="etcd"/>, connected lazily; a switch away from an endpoint that answered is logged to <paramref name="log"/>.</summary>
+    public static EtcdEndpoints Connect(EtcdSection etcd, TimeSpan? attemptTimeout = null, TimeProvider? time = null, ILogger? log = null)
     {
+        var timeout = attemptTimeout ?? DefaultAttemptTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, nameof(attemptTimeout));
         if (etcd.Endpoints.Count == 0) throw new ArgumentException("etcd.endpoints is empty", nameof(etcd));
         var uris = etcd.Endpoints.Select(e => Uri.TryCreate(e, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"
                 ? u
@@ -45,35 +91,133 @@ internal static class EtcdChannel
         if (uris.Any(u => (u.Scheme == "https") != tls))
             throw new ArgumentException("etcd.endpoints: mix of http:// and https://", nameof(etcd));
 
+        var auth = string.IsNullOrEmpty(etcd.Username) ? null : new EtcdAuth(etcd.Username, etcd.Password ?? "");
+        var ssl = tls ? SslOptions(etcd) : null;
+        var endpoints = uris.Select(u =>
+        {
+            var channel = Channel(u, ssl, auth);
+            var invoker = channel.CreateCallInvoker();
+            return new EtcdEndpoint(u, channel, invoker);
+        }).ToArray();
+        var set = new EtcdEndpoints(endpoints, auth, timeout, time ?? TimeProvider.System, log);
+        auth?.Attach(set);
+        return set;
+    }
+
+    /// <summary>etcd's token authentication, when <c>username</c> is set.</summary>
+    public EtcdAuth? Auth { get; }
+
+    /// <summary>How long one attempt on one endpoint may take before the next endpoint is tried.</summary>
+    public TimeSpan AttemptTimeout { get; }
+
+    /// <summary>The endpoint calls go to first: the one that answered last.</summary>
+    public EtcdEndpoint Preferred => _endpoints[Volatile.Read(ref _preferred)];
+
+    /// <summary>
+    /// Moves the preference off <paramref name="endpoint"/> (it failed or fell silent) onto the next one,
+    /// unless a call already moved it.
+    /// </summary>
+    public void Avoid(EtcdEndpoint endpoint, string reason)
+    {
+        var i = Array.IndexOf(_endpoints, endpoint);
+        var next = (i + 1) % _endpoints.Length;
+        if (i < 0 || Interlocked.CompareExchange(ref _preferred, next, i) != i) return;
+        if (Interlocked.Exchange(ref _preferredAnswered, 0) == 1 && _log is not null) LogAvoided(_log, endpoint.ToString(), reason, _endpoints[next].ToString());
+    }
+
+    /// <summary>Notes that <paramref name="endpoint"/> answered: it is the one calls go to first.</summary>
+    public void Answered(EtcdEndpoint endpoint)
+    {
+        var i = Array.IndexOf(_endpoints, endpoint);
+        if (i < 0) return;
+        Volatile.Write(ref _preferred, i);
+        Volatile.Write(ref _preferredAnswered, 1);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on the preferred endpoint, bounded by <see cref="AttemptTimeout"/>;
+    /// when it fails with a transient error (unavailable, a timeout, etcd's "leader changed" or "request
+    /// timed out") or does not answer in time, on the next endpoint at once, and so on round after round,
+    /// until it succeeds, fails with a definite answer (which is thrown), or <paramref name="ct"/> ends
+    /// (<see cref="OperationCanceledException"/>). Each round after the first gives an attempt one more
+    /// <see cref="AttemptTimeout"/>, so a cluster that is slow but working is still waited for. An expired
+    /// authentication token is renewed and the attempt repeated once (<see cref="EtcdAuth.CallAsync"/>).
+    /// </summary>
+    public async Task<T> CallAsync<T>(Func<EtcdEndpoint, CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        var start = Volatile.Read(ref _preferred);
+        for (var attempt = 0; ; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var i = (start + attempt) % _endpoints.Length;
+            var endpoint = _endpoints[i];
+            var limit = AttemptTimeout * (1 + attempt / _endpoints.Length);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            bound.CancelAfter(limit);
+            string reason;
+            try
+            {
+                var result = await EtcdAuth.CallAsync(Auth, () => call(endpoint, bound.Token));
+                Answered(endpoint);
+                return result;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // This endpoint did not answer within the attempt's bound: the next one.
+                reason = $"no answer within {limit.TotalSeconds:0.##} s";
+            }
+            catch (RpcException e) when (IsTransient(e) && !ct.IsCancellationRequested)
+            {
+                // Refused, reset, or etcd itself could not serve it now: the next one.
+                reason = $"{e.StatusCode}: {e.Status.Detail}";
+            }
+            Avoid(endpoint, reason);
+            if ((attempt + 1) % _endpoints.Length == 0) await Task.Delay(RoundPause, _time, ct);
+        }
+    }
+
+    /// <summary>
+    /// Errors after which another attempt (elsewhere, or later) may succeed. etcd answers Unavailable for
+    /// "leader changed", "no leader", "request timed out" and a stopping member; gRPC answers Unavailable
+    /// for a refused or broken connection, Internal for an HTTP/2 stream reset.
+    /// </summary>
+    public static bool IsTransient(RpcException e) => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+        or StatusCode.Internal or StatusCode.Cancelled or StatusCode.Aborted;
+
+    public void Dispose()
+    {
+        foreach (var e in _endpoints) e.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "etcd: {Endpoint} failed ({Reason}): calls go to {Next} now")]
+    private static partial void LogAvoided(ILogger log, string endpoint, string reason, string next);
+
+    private static GrpcChannel Channel(Uri uri, SslClientAuthenticationOptions? ssl, EtcdAuth? auth)
+    {
         var handler = new SocketsHttpHandler
         {
-            // A dead endpoint must not hold a call for long; the balancer moves on to a live one.
-            ConnectTimeout = TimeSpan.FromSeconds(2),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(5),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
+            // A dead endpoint must not hold an attempt for long; the next endpoint is tried.
+            ConnectTimeout = TimeSpan.FromSeconds(1),
+            // A frozen member keeps its connection open and answers nothing: the ping's answer is what
+            // tells a quiet healthy connection (a watch on a quiet cluster) from a dead one.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(1),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(2),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             EnableMultipleHttp2Connections = true,
         };
-        if (tls) handler.SslOptions = SslOptions(etcd);
+        if (ssl is not null) handler.SslOptions = ssl;
 
-        var credentials = tls ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        var credentials = ssl is not null ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
         if (auth is not null) credentials = ChannelCredentials.Create(credentials, auth.CallCredentials);
-
-        var services = new ServiceCollection();
-        services.AddSingleton<ResolverFactory>(new StaticResolverFactory(_ => uris.Select(u => new BalancerAddress(u.Host, u.Port)).ToArray()));
-        var options = new GrpcChannelOptions
+        return GrpcChannel.ForAddress(uri, new GrpcChannelOptions
         {
             HttpHandler = handler,
             DisposeHttpClient = true,
             Credentials = credentials,
             // etcd accepts tokens over plain http; gRPC refuses call credentials there unless told.
-            UnsafeUseInsecureChannelCallCredentials = auth is not null && !tls,
+            UnsafeUseInsecureChannelCallCredentials = auth is not null && ssl is null,
             ThrowOperationCanceledOnCancellation = true,
-            ServiceConfig = new ServiceConfig { LoadBalancingConfigs = { new RoundRobinConfig() } },
-            ServiceProvider = services.BuildServiceProvider(),
-        };
-        // The authority names the first endpoint: TLS checks each server's certificate against the host it dials.
-        return GrpcChannel.ForAddress($"static://{uris[0].Host}:{uris[0].Port}", options);
+        });
     }
 
     private static SslClientAuthenticationOptions SslOptions(EtcdSection etcd)
@@ -104,9 +248,9 @@ internal sealed class EtcdAuth(string username, string password)
 {
     private static readonly TimeSpan AuthenticateTimeout = TimeSpan.FromSeconds(10);
     private Task<string>? _token;
-    private Auth.AuthClient? _client;
+    private EtcdEndpoints? _endpoints;
 
-    public void Attach(CallInvoker invoker) => _client = new Auth.AuthClient(invoker);
+    public void Attach(EtcdEndpoints endpoints) => _endpoints = endpoints;
 
     public CallCredentials CallCredentials => Grpc.Core.CallCredentials.FromInterceptor(async (context, metadata) =>
     {
@@ -145,11 +289,13 @@ internal sealed class EtcdAuth(string username, string password)
         return seen == current ? fresh : seen!;
     }
 
+    /// <summary>Authenticates on whichever endpoint answers (a frozen one is passed over like for any call).</summary>
     private async Task<string> AuthenticateAsync()
     {
-        var client = _client ?? throw new InvalidOperationException("EtcdAuth used before Attach");
-        var r = await client.AuthenticateAsync(new AuthenticateRequest { Name = username, Password = password },
-            deadline: DateTime.UtcNow + AuthenticateTimeout);
+        var endpoints = _endpoints ?? throw new InvalidOperationException("EtcdAuth used before Attach");
+        using var timeout = new CancellationTokenSource(AuthenticateTimeout);
+        var r = await endpoints.CallAsync((e, ct) => e.Auth.AuthenticateAsync(new AuthenticateRequest { Name = username, Password = password },
+            cancellationToken: ct).ResponseAsync, timeout.Token);
         return r.Token;
     }
 }

@@ -5,7 +5,6 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Mvccpb;
 
@@ -22,8 +21,13 @@ namespace Appliance.Etcd;
 /// died with the old lease, so leadership must be acquired again.</para>
 /// <para>The leader key is only ever written by a compare-and-put that requires it to be absent: there
 /// is no unconditional put of it anywhere (Patroni's <c>_update_leader</c> has one; we do not).</para>
-/// <para>A background prefix watch, started at creation and restarted after any failure from the
-/// revision it had reached, wakes <see cref="WaitForChangeAsync"/> on the changes Patroni's watcher wakes
+/// <para>Every call goes through <see cref="EtcdEndpoints"/>: to the endpoint that answered last, each
+/// attempt bounded, the next endpoint tried at once when one fails or gives no answer, so a frozen
+/// member costs a call one attempt bound, not the caller's whole deadline.</para>
+/// <para>A background prefix watch, started at creation and restarted (on the next endpoint) after any
+/// failure from the revision it had reached, and after a silence: it asks etcd for progress every
+/// attempt bound, and a watch that has answered nothing for <see cref="WatchSilentAttempts"/> of them
+/// is on a member that hangs. It wakes <see cref="WaitForChangeAsync"/> on the changes Patroni's watcher wakes
 /// its HA loop for (etcd3.py, <c>KVCache._process_event</c>): a change of the leader key's value, of
 /// <c>config</c>, and of <c>status</c> when another node leads; and also of <c>failover</c>,
 /// <c>initialize</c> and <c>sync</c>, so a switchover or a finished bootstrap is seen at once. Member
@@ -32,12 +36,10 @@ namespace Appliance.Etcd;
 public sealed partial class EtcdClusterStore : IClusterStore
 {
     private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
+    /// <summary>A watch that answers neither events nor progress requests for this many attempt bounds is restarted elsewhere.</summary>
+    private const int WatchSilentAttempts = 3;
 
-    private readonly GrpcChannel _channel;
-    private readonly EtcdClient _client;
-    private readonly Lease.LeaseClient _leases;
-    private readonly Watch.WatchClient _watches;
-    private readonly EtcdAuth? _auth;
+    private readonly EtcdEndpoints _endpoints;
     private readonly int _ttl;
     // One lease per node: the loop and a background action (bootstrap) may both need one at the same moment.
     private readonly SemaphoreSlim _leaseGate = new(1, 1);
@@ -60,7 +62,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
     private int _disposed;
     private int _watching;
 
-    private EtcdClusterStore(EtcdSection etcd, ClusterSection cluster, string memberName, int ttlSeconds, TimeProvider time, ILogger? log)
+    private EtcdClusterStore(EtcdSection etcd, ClusterSection cluster, string memberName, int ttlSeconds, TimeProvider time, ILogger? log, TimeSpan? attemptTimeout)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(memberName);
         ArgumentOutOfRangeException.ThrowIfLessThan(ttlSeconds, 2);
@@ -69,10 +71,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         _ttl = ttlSeconds;
         _time = time;
         _log = log;
-        (_channel, var invoker, _auth) = EtcdChannel.Connect(etcd);
-        _client = new EtcdClient(invoker);
-        _leases = new Lease.LeaseClient(invoker);
-        _watches = new Watch.WatchClient(invoker);
+        _endpoints = EtcdEndpoints.Connect(etcd, attemptTimeout, time, log);
         _prefix = ByteString.CopyFromUtf8(Keys.Prefix);
         _prefixEnd = ByteString.CopyFrom(EtcdKeys.RangeEnd(_prefix.Span));
         _leaderKey = ByteString.CopyFromUtf8(Keys.Leader);
@@ -90,9 +89,15 @@ public sealed partial class EtcdClusterStore : IClusterStore
     /// <param name="memberName">This node's name: its member key and the leader key's value when it leads.</param>
     /// <param name="ttlSeconds">The lease TTL (Patroni's <c>ttl</c>).</param>
     /// <param name="time">The clock the watch's retry pauses and <see cref="WaitForChangeAsync"/>'s timeout run on.</param>
-    /// <param name="log">Where lease losses, skipped member values and watch restarts are reported; none when null.</param>
-    public static EtcdClusterStore Create(EtcdSection etcd, ClusterSection cluster, string memberName, int ttlSeconds, TimeProvider time, ILogger? log = null)
-        => new(etcd, cluster, memberName, ttlSeconds, time, log);
+    /// <param name="log">Where lease losses, skipped member values, endpoint switches and watch restarts are reported; none when null.</param>
+    /// <param name="attemptTimeout">
+    /// How long one attempt on one endpoint may take before the next endpoint is tried (default
+    /// <see cref="EtcdEndpoints.DefaultAttemptTimeout"/>, 1 s). Patroni's rule is <c>retry_timeout</c> divided by
+    /// the number of endpoints, at least 1 s: a leader's renewal then survives one member that hangs.
+    /// </param>
+    public static EtcdClusterStore Create(EtcdSection etcd, ClusterSection cluster, string memberName, int ttlSeconds, TimeProvider time,
+        ILogger? log = null, TimeSpan? attemptTimeout = null)
+        => new(etcd, cluster, memberName, ttlSeconds, time, log, attemptTimeout);
 
     public string MemberName { get; }
     /// <summary>The key schema of this cluster.</summary>
@@ -106,7 +111,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     public async Task<ClusterSnapshot> LoadAsync(CancellationToken ct)
     {
-        var r = await CallAsync(() => _client.GetAsync(new RangeRequest { Key = _prefix, RangeEnd = _prefixEnd }, cancellationToken: ct));
+        var r = await _endpoints.CallAsync((e, t) => e.Client.GetAsync(new RangeRequest { Key = _prefix, RangeEnd = _prefixEnd }, cancellationToken: t), ct);
         var revision = r.Header.Revision;
         var snapshot = ClusterKeysParser.Parse(Keys, revision, r.Kvs, key =>
         {
@@ -129,11 +134,21 @@ public sealed partial class EtcdClusterStore : IClusterStore
     /// and another node can bootstrap, instead of every node waiting for ever.
     /// </summary>
     public Task<bool> TryStartInitializeAsync(CancellationToken ct)
-        => WithLeaseAsync(async lease => (await TxnAsync([Absent(Keys.Initialize)], [PutOp(ByteString.CopyFromUtf8(Keys.Initialize), ByteString.Empty, lease)], ct)).Succeeded, ct);
+        => WithLeaseAsync(async lease =>
+        {
+            var key = ByteString.CopyFromUtf8(Keys.Initialize);
+            return (await CasAsync([Absent(key)], [PutOp(key, ByteString.Empty, lease)], key,
+                kv => kv.Lease == lease && kv.Value.IsEmpty, ct)).Succeeded;
+        }, ct);
 
     /// <summary>Only our own claim: if it expired and another node claimed since, its initdb wins, not ours.</summary>
     public async Task<bool> CompleteInitializeAsync(string systemId, CancellationToken ct)
-        => (await TxnAsync([ValueIs(Keys.Initialize, ""), LeaseIs(ByteString.CopyFromUtf8(Keys.Initialize), LeaseId)], [Put(Keys.Initialize, systemId)], ct)).Succeeded;
+    {
+        var key = ByteString.CopyFromUtf8(Keys.Initialize);
+        var value = ByteString.CopyFromUtf8(systemId);
+        return (await CasAsync([ValueIs(key, ByteString.Empty), LeaseIs(key, LeaseId)], [PutOp(key, value, 0)], key,
+            kv => kv.Value.Equals(value), ct)).Succeeded;
+    }
 
     public async Task<bool> AbandonInitializeAsync(CancellationToken ct)
         => (await TxnAsync(ValueIs(Keys.Initialize, ""), Delete(Keys.Initialize), ct)).Succeeded;
@@ -141,7 +156,8 @@ public sealed partial class EtcdClusterStore : IClusterStore
     public Task<bool> TryAcquireLeaderAsync(CancellationToken ct)
         => WithLeaseAsync(async lease =>
         {
-            var won = (await TxnAsync([Absent(_leaderKey)], [PutOp(_leaderKey, _memberName, lease)], ct)).Succeeded;
+            var won = (await CasAsync([Absent(_leaderKey)], [PutOp(_leaderKey, _memberName, lease)], _leaderKey,
+                kv => IsOurs(kv, lease), ct)).Succeeded;
             if (won) Volatile.Write(ref _leaderSeen, MemberName);
             return won;
         }, ct);
@@ -157,6 +173,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
             if (_log is not null) LogLeaseLost(_log, lease);
             return false;
         }
+        // Read-only: etcd serves it as a linearizable read, and repeating it changes nothing.
         var compare = new[] { ValueIs(_leaderKey, _memberName), LeaseIs(_leaderKey, lease) };
         var r = await TxnAsync(compare, [new RequestOp { RequestRange = new RangeRequest { Key = _leaderKey, CountOnly = true } }], ct);
         return r.Succeeded;
@@ -166,11 +183,16 @@ public sealed partial class EtcdClusterStore : IClusterStore
         => WithLeaseAsync(async lease =>
         {
             var compare = new[] { ValueIs(_leaderKey, _memberName), ModRevisionIs(_leaderKey, seen.ModRevision) };
-            var won = (await TxnAsync(compare, [PutOp(_leaderKey, _memberName, lease)], ct)).Succeeded;
+            // The key was on an earlier run's lease: on ours now, it can only be this write.
+            var won = (await CasAsync(compare, [PutOp(_leaderKey, _memberName, lease)], _leaderKey, kv => IsOurs(kv, lease), ct)).Succeeded;
             if (won) Volatile.Write(ref _leaderSeen, MemberName);
             return won;
         }, ct);
 
+    /// <remarks>
+    /// A conditional delete repeated after its first attempt was applied answers false: the key is
+    /// gone (as asked) but no longer compares. Callers only log the answer; the next snapshot shows the truth.
+    /// </remarks>
     public async Task<bool> ReleaseLeaderAsync(CancellationToken ct)
         => (await TxnAsync([ValueIs(_leaderKey, _memberName)], [new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = _leaderKey } }], ct)).Succeeded;
 
@@ -182,45 +204,45 @@ public sealed partial class EtcdClusterStore : IClusterStore
             // As Patroni's touch_member: nothing to write when the last snapshot already holds exactly
             // this value on this lease (the lease itself was just kept alive).
             if (_ownMemberSeen is { } seen && seen.Lease == lease && seen.Value == json.ToStringUtf8()) return true;
-            await CallAsync(() => _client.PutAsync(new PutRequest { Key = _memberKey, Value = json, Lease = lease }, cancellationToken: ct));
+            await _endpoints.CallAsync((e, t) => e.Client.PutAsync(new PutRequest { Key = _memberKey, Value = json, Lease = lease }, cancellationToken: t), ct);
             return true;
         }, ct);
     }
 
     public async Task DeleteMemberAsync(CancellationToken ct)
     {
-        await CallAsync(() => _client.DeleteAsync(new DeleteRangeRequest { Key = _memberKey }, cancellationToken: ct));
+        await _endpoints.CallAsync((e, t) => e.Client.DeleteAsync(new DeleteRangeRequest { Key = _memberKey }, cancellationToken: t), ct);
         _ownMemberSeen = null;
     }
 
     public async Task<bool> InitializeConfigAsync(string json, CancellationToken ct)
-        => (await TxnAsync(Absent(Keys.Config), Put(Keys.Config, json), ct)).Succeeded;
+        => (await WriteIfAsync(Keys.Config, 0, json, ct)).Succeeded;
 
     public async Task<bool> WriteConfigAsync(string json, long expectedVersion, CancellationToken ct)
-        => (await TxnAsync(VersionIs(Keys.Config, expectedVersion), Put(Keys.Config, json), ct)).Succeeded;
+        => (await WriteIfAsync(Keys.Config, expectedVersion, json, ct)).Succeeded;
 
     public async Task<bool> WriteFailoverAsync(string json, long expectedVersion, CancellationToken ct)
-        => (await TxnAsync(VersionIs(Keys.Failover, expectedVersion), Put(Keys.Failover, json), ct)).Succeeded;
+        => (await WriteIfAsync(Keys.Failover, expectedVersion, json, ct)).Succeeded;
 
     public async Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct)
         => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Failover, expectedVersion), Delete(Keys.Failover), ct)).Succeeded;
 
     public async Task<long?> WriteSyncAsync(string json, long expectedVersion, CancellationToken ct)
     {
-        var r = await TxnAsync([VersionIs(Keys.Sync, expectedVersion), ValueIs(Keys.Leader, MemberName)], [Put(Keys.Sync, json)], ct);
-        return r.Succeeded ? r.Header.Revision : null;
+        var r = await WriteIfAsync(Keys.Sync, expectedVersion, json, ct, ValueIs(Keys.Leader, MemberName));
+        return r.Succeeded ? r.Revision : null;
     }
 
     public async Task<bool> DeleteSyncAsync(long expectedVersion, CancellationToken ct)
         => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Sync, expectedVersion), Delete(Keys.Sync), ct)).Succeeded;
 
     public async Task WriteHistoryAsync(string json, CancellationToken ct)
-        => await CallAsync(() => _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.History), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: ct));
+        => await _endpoints.CallAsync((e, t) => e.Client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.History), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: t), ct);
 
     public async Task WriteStatusAsync(long optime, CancellationToken ct)
     {
         var json = JsonSerializer.Serialize(new StatusData(optime), ClusterJson.Default.StatusData);
-        await CallAsync(() => _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.Status), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: ct));
+        await _endpoints.CallAsync((e, t) => e.Client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.Status), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: t), ct);
     }
 
     public Task<bool> WaitForChangeAsync(TimeSpan timeout, CancellationToken ct) => _changes.WaitAsync(timeout, _time, ct);
@@ -235,11 +257,11 @@ public sealed partial class EtcdClusterStore : IClusterStore
         if (lease == 0) return;
         try
         {
-            await CallAsync(() => _client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, cancellationToken: ct));
+            await _endpoints.CallAsync((e, t) => e.Client.LeaseRevokeAsync(new LeaseRevokeRequest { ID = lease }, cancellationToken: t), ct);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
-            // Already expired: nothing left to revoke.
+            // Already expired (or revoked by an earlier attempt): nothing left to revoke.
         }
     }
 
@@ -250,8 +272,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         try { await _watchLoop; } catch (OperationCanceledException) { }
         _stop.Dispose();
         _leaseGate.Dispose();
-        _client.Dispose();
-        _channel.Dispose();
+        _endpoints.Dispose();
     }
 
     // ---- lease -------------------------------------------------------------------------------
@@ -288,7 +309,9 @@ public sealed partial class EtcdClusterStore : IClusterStore
                 Interlocked.CompareExchange(ref _lease, 0, lease);
                 if (_log is not null) LogLeaseLost(_log, lease);
             }
-            var granted = await CallAsync(() => _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _ttl }, cancellationToken: ct));
+            // A grant repeated on another endpoint may leave an unused lease behind: nothing is put on
+            // it and it expires after one TTL.
+            var granted = await _endpoints.CallAsync((e, t) => e.Client.LeaseGrantAsync(new LeaseGrantRequest { TTL = _ttl }, cancellationToken: t), ct);
             Volatile.Write(ref _lease, granted.ID);
             if (_log is not null) LogLeaseGranted(_log, granted.ID, _ttl);
             return granted.ID;
@@ -302,26 +325,27 @@ public sealed partial class EtcdClusterStore : IClusterStore
     /// <summary>
     /// One keepalive request and its one response on a fresh LeaseKeepAlive stream. dotnet-etcd's
     /// <c>LeaseKeepAlive</c> helpers keep a stream open and answer through callbacks on their own
-    /// schedule; a leader renewal needs a single round trip bounded by the caller's token. False when
-    /// etcd no longer knows the lease (it answers TTL 0, or NotFound).
+    /// schedule; a leader renewal needs a single round trip bounded by the caller's token, tried on the
+    /// next endpoint when one does not answer. False when etcd no longer knows the lease (it answers
+    /// TTL 0, or NotFound).
     /// </summary>
-    private Task<bool> KeepAliveOnceAsync(long lease, CancellationToken ct) => CallAsync(async () =>
+    private Task<bool> KeepAliveOnceAsync(long lease, CancellationToken ct) => _endpoints.CallAsync(async (e, t) =>
     {
         try
         {
-            using var call = _leases.LeaseKeepAlive(cancellationToken: ct);
-            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, ct);
-            if (!await call.ResponseStream.MoveNext(ct))
+            using var call = e.Leases.LeaseKeepAlive(cancellationToken: t);
+            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, t);
+            if (!await call.ResponseStream.MoveNext(t))
                 throw new RpcException(new Status(StatusCode.Unavailable, "etcd closed the keepalive stream without an answer"));
             var ttl = call.ResponseStream.Current.TTL;
             await call.RequestStream.CompleteAsync();
             return ttl > 0;
         }
-        catch (RpcException e) when (IsLeaseNotFound(e))
+        catch (RpcException x) when (IsLeaseNotFound(x))
         {
             return false;
         }
-    });
+    }, ct);
 
     private static bool IsLeaseNotFound(RpcException e)
         => e.StatusCode == StatusCode.NotFound && e.Status.Detail.Contains("lease not found", StringComparison.Ordinal);
@@ -335,8 +359,47 @@ public sealed partial class EtcdClusterStore : IClusterStore
         var txn = new TxnRequest();
         txn.Compare.AddRange(compare);
         txn.Success.AddRange(success);
-        return CallAsync(() => _client.TransactionAsync(txn, cancellationToken: ct));
+        return _endpoints.CallAsync((e, t) => e.Client.TransactionAsync(txn, cancellationToken: t), ct);
     }
+
+    /// <summary>
+    /// A compare-and-swap of <paramref name="key"/> that tells "another writer won" from "my own earlier
+    /// attempt won": true (with the key's revision) when the compare held, or when it failed because the
+    /// key already holds what this write puts, as <paramref name="mine"/> judges.
+    /// </summary>
+    /// <remarks>
+    /// An attempt that gives no answer in time is repeated on another endpoint, and the one given up on
+    /// may still be applied (a frozen member thaws and forwards it; a follower's proposal reaches the
+    /// new Raft leader). Applied twice, a compare-and-swap fails the second time, because its compare
+    /// no longer holds: a create-if-absent would answer "lost" for a key it created, and a node would
+    /// follow a leader key naming itself, or wait for ever on its own bootstrap claim. So the failure
+    /// branch reads the key, and a key that holds this write's value on this node's own lease (a lease
+    /// id only this store puts keys on) is this write's. For the keys on no lease (config, failover,
+    /// sync) the same value written after the expected revision counts: if another writer put exactly
+    /// that value, the outcome the caller asked for holds all the same.
+    /// </remarks>
+    private async Task<(bool Succeeded, long Revision)> CasAsync(IEnumerable<Compare> compare, IEnumerable<RequestOp> success, ByteString key,
+        Func<KeyValue, bool> mine, CancellationToken ct)
+    {
+        var txn = new TxnRequest();
+        txn.Compare.AddRange(compare);
+        txn.Success.AddRange(success);
+        txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = key } });
+        var r = await _endpoints.CallAsync((e, t) => e.Client.TransactionAsync(txn, cancellationToken: t), ct);
+        if (r.Succeeded) return (true, r.Header.Revision);
+        return r.Responses is [{ ResponseRange.Kvs: [var kv] }] && mine(kv) ? (true, kv.ModRevision) : (false, 0);
+    }
+
+    /// <summary>Puts <paramref name="json"/> at <paramref name="key"/> only if it is still at <paramref name="expectedVersion"/> (0: absent), and <paramref name="also"/> holds.</summary>
+    private Task<(bool Succeeded, long Revision)> WriteIfAsync(string key, long expectedVersion, string json, CancellationToken ct, Compare? also = null)
+    {
+        var k = ByteString.CopyFromUtf8(key);
+        var v = ByteString.CopyFromUtf8(json);
+        Compare[] compare = also is null ? [VersionIs(key, expectedVersion)] : [VersionIs(key, expectedVersion), also];
+        return CasAsync(compare, [PutOp(k, v, 0)], k, kv => kv.Value.Equals(v) && kv.ModRevision > expectedVersion, ct);
+    }
+
+    private bool IsOurs(KeyValue kv, long lease) => kv.Lease == lease && kv.Value.Equals(_memberName);
 
     private static Compare Absent(string key) => Absent(ByteString.CopyFromUtf8(key));
 
@@ -385,8 +448,6 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     private static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
-    private Task<T> CallAsync<T>(Func<Task<T>> call) => EtcdAuth.CallAsync(_auth, call);
-
     // ---- watch -------------------------------------------------------------------------------
 
     private async Task WatchLoopAsync(CancellationToken stop)
@@ -394,17 +455,23 @@ public sealed partial class EtcdClusterStore : IClusterStore
         long next = 0; // the revision to resume from; 0: from now
         while (!stop.IsCancellationRequested)
         {
+            var endpoint = _endpoints.Preferred;
+            using var watch = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            var answered = _time.GetTimestamp();
+            Task? pinger = null;
             try
             {
                 var loaded = Volatile.Read(ref _lastLoadRevision);
                 if (next == 0 && loaded > 0) next = loaded + 1;
-                using var call = _watches.Watch(cancellationToken: stop);
+                using var call = endpoint.Watches.Watch(cancellationToken: watch.Token);
                 await call.RequestStream.WriteAsync(new WatchRequest
                 {
                     CreateRequest = new WatchCreateRequest { Key = _prefix, RangeEnd = _prefixEnd, StartRevision = next, PrevKv = true },
-                }, stop);
-                while (await call.ResponseStream.MoveNext(stop))
+                }, watch.Token);
+                pinger = RequestProgressAsync(call.RequestStream, () => Volatile.Read(ref answered), watch);
+                while (await call.ResponseStream.MoveNext(watch.Token))
                 {
+                    Volatile.Write(ref answered, _time.GetTimestamp());
                     var r = call.ResponseStream.Current;
                     if (r.CompactRevision > 0)
                     {
@@ -423,6 +490,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
                         if (next == 0 && Volatile.Read(ref _lastLoadRevision) is > 0 and var l && l < r.Header.Revision) _changes.Set();
                         if (next == 0) next = r.Header.Revision + 1;
                     }
+                    // A progress answer carries no events: it only proves the member is alive.
                     var wake = false;
                     foreach (var e in r.Events)
                     {
@@ -436,9 +504,22 @@ public sealed partial class EtcdClusterStore : IClusterStore
             {
                 return;
             }
+            catch (OperationCanceledException)
+            {
+                // The progress requests got no answer: the member hangs (frozen, its disk stalled).
+                var silent = WatchSilentAttempts * _endpoints.AttemptTimeout;
+                _endpoints.Avoid(endpoint, $"the watch answered nothing for {silent.TotalSeconds:0.#} s");
+                if (_log is not null) LogWatchFailed(_log, $"{endpoint} answered nothing for {silent.TotalSeconds:0.#} s");
+            }
             catch (Exception e)
             {
-                if (_log is not null) LogWatchFailed(_log, e.Message);
+                if (e is RpcException r && EtcdEndpoints.IsTransient(r)) _endpoints.Avoid(endpoint, $"the watch failed: {r.Status.Detail}");
+                if (_log is not null) LogWatchFailed(_log, $"{endpoint}: {e.Message}");
+            }
+            finally
+            {
+                await watch.CancelAsync();
+                if (pinger is not null) try { await pinger; } catch (Exception) { /* the stream is gone with the watch */ }
             }
             Volatile.Write(ref _watching, 0);
             try
@@ -449,6 +530,28 @@ public sealed partial class EtcdClusterStore : IClusterStore
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// A watch on a quiet cluster sends nothing, and neither does one on a member that hangs; etcd answers
+    /// a progress request (<c>WatchProgressRequest</c>, etcd 3.4+) on the stream at once with its revision.
+    /// One every attempt bound; after <see cref="WatchSilentAttempts"/> bounds without any answer the watch
+    /// is cancelled, to start again on another endpoint.
+    /// </summary>
+    private async Task RequestProgressAsync(IClientStreamWriter<WatchRequest> requests, Func<long> answered, CancellationTokenSource watch)
+    {
+        var every = _endpoints.AttemptTimeout;
+        var silent = WatchSilentAttempts * every;
+        while (!watch.IsCancellationRequested)
+        {
+            await Task.Delay(every, _time, watch.Token);
+            if (_time.GetElapsedTime(answered()) >= silent)
+            {
+                await watch.CancelAsync();
+                return;
+            }
+            await requests.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, watch.Token);
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Net.Http;
+using System.Text;
+using System.Text.Json;
 using Appliance.Lab.Netns;
 using Tmds.Linux;
 
@@ -6,12 +9,13 @@ namespace Appliance.Lab.NetLab;
 /// <summary>
 /// Breaking the lab on purpose, each fault with its repair: a process killed or frozen, PostgreSQL
 /// crashed under a live manager, a whole node down (every process and its cable), a cable pulled, a
-/// partition between sets of nodes (nftables in their namespaces), etcd members lost. Everything acts
-/// on processes the lab started (by PID) or inside its namespaces.
+/// partition between sets of nodes (nftables in their namespaces), etcd members lost or frozen, etcd's
+/// Raft leadership moved. Everything acts on processes the lab started (by PID) or inside its namespaces.
 /// </summary>
 public sealed class LabFaults
 {
     const string PartitionTable = "apl_partition";
+    static readonly HttpClient EtcdHttp = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(2) };
     readonly NetLab _lab;
     readonly HashSet<string> _partitioned = [];
 
@@ -110,6 +114,76 @@ public sealed class LabFaults
     public async Task KillEtcdAsync(params string[] nodes)
     {
         foreach (var node in nodes) await _lab[node]["etcd"].KillAsync();
+    }
+
+    /// <summary>Freezes the etcd member on <paramref name="node"/> (SIGSTOP by PID): it keeps its sockets open and answers nothing.</summary>
+    public void FreezeEtcd(string node) => Freeze(node, "etcd");
+
+    /// <summary>Lets a frozen etcd member run again (SIGCONT).</summary>
+    public void ThawEtcd(string node) => Thaw(node, "etcd");
+
+    /// <summary>
+    /// The node whose etcd member is the Raft leader, as the running members' status says (etcd's JSON
+    /// gateway, <c>etcdctl endpoint status</c>, through the loopback forwards); null when no member names one.
+    /// </summary>
+    public async Task<string?> EtcdLeaderAsync(CancellationToken ct = default)
+    {
+        var names = await EtcdMemberNamesAsync(ct);
+        foreach (var db in _lab.Databases.Where(d => d["etcd"].IsRunning))
+        {
+            using var status = await EtcdPostAsync(db.Name, "/v3/maintenance/status", "{}", ct);
+            if (status is not null && status.RootElement.TryGetProperty("leader", out var leader)
+                && names.TryGetValue(leader.GetString() ?? "", out var name))
+                return name;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Makes the etcd member on <paramref name="node"/> the Raft leader (<c>etcdctl move-leader</c>: a
+    /// transfer asked of the current leader) and waits until the members say so.
+    /// </summary>
+    public async Task MoveEtcdLeaderAsync(string node, TimeSpan deadline, CancellationToken ct = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(deadline);
+        var names = await EtcdMemberNamesAsync(timeout.Token);
+        var target = names.Single(n => n.Value == node).Key;
+        string? current;
+        while ((current = await EtcdLeaderAsync(timeout.Token)) != node)
+        {
+            if (current is not null)
+                (await EtcdPostAsync(current, "/v3/maintenance/transfer-leadership", $$"""{"targetID":"{{target}}"}""", timeout.Token))?.Dispose();
+            await Task.Delay(200, timeout.Token);
+        }
+    }
+
+    /// <summary>Member id (as etcd's gateway prints it, a decimal string) to name, from the first running member that answers.</summary>
+    async Task<Dictionary<string, string>> EtcdMemberNamesAsync(CancellationToken ct)
+    {
+        foreach (var db in _lab.Databases.Where(d => d["etcd"].IsRunning))
+        {
+            using var list = await EtcdPostAsync(db.Name, "/v3/cluster/member/list", "{}", ct);
+            if (list is null) continue;
+            return list.RootElement.GetProperty("members").EnumerateArray()
+                .ToDictionary(m => m.GetProperty("ID").GetString()!, m => m.GetProperty("name").GetString()!);
+        }
+        throw new InvalidOperationException("no etcd member answers its member list");
+    }
+
+    /// <summary>POSTs <paramref name="json"/> to etcd's JSON gateway on <paramref name="node"/>'s member; null when it does not answer.</summary>
+    async Task<JsonDocument?> EtcdPostAsync(string node, string path, string json, CancellationToken ct)
+    {
+        try
+        {
+            using var body = new StringContent(json, Encoding.UTF8, "application/json");
+            using var r = await EtcdHttp.PostAsync($"http://127.0.0.1:{_lab.Forwards[$"{node}.etcd"]}{path}", body, ct);
+            return r.IsSuccessStatusCode ? JsonDocument.Parse(await r.Content.ReadAsStringAsync(ct)) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
+        }
     }
 
     /// <summary>Starts every stopped etcd member again and waits until the cluster is healthy.</summary>
