@@ -194,7 +194,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
     /// gone (as asked) but no longer compares. Callers only log the answer; the next snapshot shows the truth.
     /// </remarks>
     public async Task<bool> ReleaseLeaderAsync(CancellationToken ct)
-        => (await TxnAsync([ValueIs(_leaderKey, _memberName)], [new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = _leaderKey } }], ct)).Succeeded;
+        => (await TxnAsync([ValueIs(_leaderKey, _memberName)], [Delete(Keys.Leader)], ct)).Succeeded;
 
     public async Task TouchMemberAsync(MemberData data, CancellationToken ct)
     {
@@ -225,7 +225,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
         => (await WriteIfAsync(Keys.Failover, expectedVersion, json, ct)).Succeeded;
 
     public async Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct)
-        => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Failover, expectedVersion), Delete(Keys.Failover), ct)).Succeeded;
+        => expectedVersion != 0 && await DeleteIfAsync(Keys.Failover, VersionIs(Keys.Failover, expectedVersion), ct);
 
     public async Task<long?> WriteSyncAsync(string json, long expectedVersion, CancellationToken ct)
     {
@@ -234,7 +234,7 @@ public sealed partial class EtcdClusterStore : IClusterStore
     }
 
     public async Task<bool> DeleteSyncAsync(long expectedVersion, CancellationToken ct)
-        => expectedVersion != 0 && (await TxnAsync(VersionIs(Keys.Sync, expectedVersion), Delete(Keys.Sync), ct)).Succeeded;
+        => expectedVersion != 0 && await DeleteIfAsync(Keys.Sync, VersionIs(Keys.Sync, expectedVersion), ct);
 
     public async Task WriteHistoryAsync(string json, CancellationToken ct)
         => await _endpoints.CallAsync((e, t) => e.Client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(Keys.History), Value = ByteString.CopyFromUtf8(json) }, cancellationToken: t), ct);
@@ -390,6 +390,22 @@ public sealed partial class EtcdClusterStore : IClusterStore
         return r.Responses is [{ ResponseRange.Kvs: [var kv] }] && mine(kv) ? (true, kv.ModRevision) : (false, 0);
     }
 
+    /// <summary>
+    /// Deletes <paramref name="key"/> if <paramref name="compare"/> holds; true also when the compare failed
+    /// because the key is already gone: an attempt given up on may have been applied, and a repeat of it
+    /// must not answer "failed" for a delete that happened. Gone is the outcome the caller asked for.
+    /// </summary>
+    private async Task<bool> DeleteIfAsync(string key, Compare compare, CancellationToken ct)
+    {
+        var k = ByteString.CopyFromUtf8(key);
+        var txn = new TxnRequest();
+        txn.Compare.Add(compare);
+        txn.Success.Add(Delete(key));
+        txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = k, CountOnly = true } });
+        var r = await _endpoints.CallAsync((e, t) => e.Client.TransactionAsync(txn, cancellationToken: t), ct);
+        return r.Succeeded || r.Responses is [{ ResponseRange.Count: 0 }];
+    }
+
     /// <summary>Puts <paramref name="json"/> at <paramref name="key"/> only if it is still at <paramref name="expectedVersion"/> (0: absent), and <paramref name="also"/> holds.</summary>
     private Task<(bool Succeeded, long Revision)> WriteIfAsync(string key, long expectedVersion, string json, CancellationToken ct, Compare? also = null)
     {
@@ -443,10 +459,11 @@ public sealed partial class EtcdClusterStore : IClusterStore
 
     private static RequestOp Put(string key, string value) => PutOp(ByteString.CopyFromUtf8(key), ByteString.CopyFromUtf8(value), 0);
 
+    private static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
+
     private static RequestOp PutOp(ByteString key, ByteString value, long lease)
         => new() { RequestPut = new PutRequest { Key = key, Value = value, Lease = lease } };
 
-    private static RequestOp Delete(string key) => new() { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(key) } };
 
     // ---- watch -------------------------------------------------------------------------------
 

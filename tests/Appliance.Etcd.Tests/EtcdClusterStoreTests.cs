@@ -140,8 +140,11 @@ public sealed class EtcdClusterStoreTests(EtcdTestCluster etcd) : IClassFixture<
         Assert.Null(await a.WriteSyncAsync(SyncState.ToJson("a", []), 0, Ct));
         Assert.NotNull(await a.WriteSyncAsync(SyncState.ToJson("a", []), v1!.Value, Ct));
         Assert.False(await a.DeleteSyncAsync(v1.Value, Ct));
-        Assert.True(await a.DeleteSyncAsync((await a.LoadAsync(Ct)).SyncVersion, Ct));
+        var v2 = (await a.LoadAsync(Ct)).SyncVersion;
+        Assert.True(await a.DeleteSyncAsync(v2, Ct));
         Assert.True((await a.LoadAsync(Ct)).Sync.IsEmpty);
+        // The same delete again (a repeat of an attempt that was applied but not answered): gone, as asked.
+        Assert.True(await a.DeleteSyncAsync(v2, Ct));
     }
 
     [Fact]

@@ -18,18 +18,18 @@ public enum LeaderRenewal
 
 /// <summary>
 /// <see cref="IClusterStore"/> over <see cref="SimEtcd"/>, with the real store's semantics (the same
-/// compares, one lease per node, a new lease after expiry) and the real client's behaviour on the network:
-/// round-robin over the members; a request travels, is applied at the member (even when the caller has
-/// given up meanwhile), and its answer travels back; a refused member is skipped at once; a member that
-/// does not answer (frozen, cut off, host down) holds each call sent to it until the caller's deadline and
-/// is given up only after the HTTP/2 keepalive (ping delay + ping timeout) declares the connection dead.
+/// compares and read-backs, one lease per node, a new lease after expiry) and the real client's behaviour
+/// on the network (EtcdEndpoints): a call goes to the member that answered last; a request travels, is
+/// applied at the member (even when the caller has given up meanwhile), and its answer travels back; a
+/// refused member is skipped at once; a member that does not answer within the attempt's bound (1 s, one
+/// more second each further round) is left for the next one, with a short pause after each round.
 /// </summary>
 public sealed class SimStore : IClusterStore
 {
-    /// <summary>The real channel's KeepAlivePingDelay + KeepAlivePingTimeout (EtcdChannel).</summary>
-    public static readonly TimeSpan DeadConnectionAfter = TimeSpan.FromSeconds(10);
-    /// <summary>How long a connection declared dead is left alone before the channel dials it again.</summary>
-    static readonly TimeSpan Redial = TimeSpan.FromSeconds(5);
+    /// <summary>The real client's bound on one attempt (EtcdEndpoints.DefaultAttemptTimeout).</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(1);
+    /// <summary>The real client's pause after a round in which no endpoint answered.</summary>
+    static readonly TimeSpan RoundPause = TimeSpan.FromMilliseconds(100);
 
     readonly SimWorld _world;
     readonly SimEtcd _etcd;
@@ -37,9 +37,8 @@ public sealed class SimStore : IClusterStore
     readonly int _ttl;
     readonly LeaderRenewal _renewal;
     readonly TimeProvider _time;
-    readonly Dictionary<SimEtcd.Member, TimeSpan?> _unansweredSince = [];
     readonly EtcdKeys _keys;
-    int _next;
+    int _preferred;
     long _lease;
     bool _changed;
     TaskCompletionSource? _waiter;
@@ -57,7 +56,6 @@ public sealed class SimStore : IClusterStore
         _renewal = renewal;
         _time = time;
         _keys = world.Keys;
-        foreach (var m in _etcd.Members) _unansweredSince[m] = null;
         _etcd.Watch(OnChange);
     }
 
@@ -69,35 +67,40 @@ public sealed class SimStore : IClusterStore
 
     // ---- the client's network behaviour ---------------------------------------------------------
 
-    TimeSpan Now => _world.Loop.Time.Elapsed;
-
-    SimEtcd.Member? Pick()
-    {
-        var members = _etcd.Members;
-        for (int i = 0; i < members.Count; i++)
-        {
-            var m = members[(_next + i) % members.Count];
-            // Refused (the process is gone but its host answers): the channel skips it at once.
-            if (m.Down && _world.Network.Connected(_host, m.Host)) continue;
-            if (_unansweredSince[m] is { } since && Now - since >= DeadConnectionAfter)
-            {
-                if (Now - since < DeadConnectionAfter + Redial) continue;
-                _unansweredSince[m] = null; // dialled again
-            }
-            _next = (_next + i + 1) % members.Count;
-            return m;
-        }
-        return null;
-    }
-
-    /// <summary>One request: <paramref name="apply"/> runs atomically at the member when (and if) the request reaches a member that can serve it.</summary>
+    /// <summary>One call, attempted member after member as the real client does, until one answers or <paramref name="ct"/> ends.</summary>
     async Task<T> CallAsync<T>(Func<T> apply, CancellationToken ct)
     {
-        ct.ThrowIfCancellationRequested();
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var m = Pick() ?? throw new InvalidOperationException("etcd: no member reachable (every connection refused)");
+        var members = _etcd.Members;
+        var start = _preferred;
+        for (var attempt = 0; ; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var i = (start + attempt) % members.Count;
+            var m = members[i];
+            // Refused (the process is gone but its host answers): the next member at once.
+            if (!(m.Down && _world.Network.Connected(_host, m.Host)))
+            {
+                using var bound = new CancellationTokenSource(AttemptTimeout * (1 + attempt / members.Count), _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, bound.Token);
+                try
+                {
+                    var r = await AttemptAsync(m, apply, linked.Token);
+                    _preferred = i;
+                    return r;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                }
+            }
+            if ((attempt + 1) % members.Count == 0) await Task.Delay(RoundPause, _time, ct);
+        }
+    }
+
+    /// <summary>One request to <paramref name="m"/>: <paramref name="apply"/> runs atomically there when (and if) it reaches a member that can serve it.</summary>
+    async Task<T> AttemptAsync<T>(SimEtcd.Member m, Func<T> apply, CancellationToken ct)
+    {
         var answer = new TaskCompletionSource<T>();
-        _unansweredSince[m] ??= Now;
         var net = _world.Network;
         _world.Loop.At(net.Latency(_host, m.Host), () =>
         {
@@ -118,7 +121,6 @@ public sealed class SimStore : IClusterStore
                 _world.Loop.At(net.Latency(m.Host, _host), () =>
                 {
                     if (!net.Delivers(m.Host, _host) || net.EtcdClientCut(_host)) return;
-                    _unansweredSince[m] = null;
                     reply();
                 });
             }
@@ -141,12 +143,15 @@ public sealed class SimStore : IClusterStore
     }
 
     public Task<bool> TryStartInitializeAsync(CancellationToken ct)
-        => WithLeaseAsync(lease => CallAsync(() => _etcd.Get(_keys.Initialize) is null && _etcd.Put(_keys.Initialize, "", lease) > 0, ct), ct);
+        => WithLeaseAsync(lease => CallAsync(() => _etcd.Get(_keys.Initialize) is not { } kv
+            ? _etcd.Put(_keys.Initialize, "", lease) > 0
+            : kv.Lease == lease && kv.Value.IsEmpty, ct), ct);
 
     public Task<bool> CompleteInitializeAsync(string systemId, CancellationToken ct)
     {
         var lease = _lease;
-        return CallAsync(() => _etcd.Get(_keys.Initialize) is { } kv && kv.Value.IsEmpty && kv.Lease == lease && _etcd.Put(_keys.Initialize, systemId) > 0, ct);
+        return CallAsync(() => _etcd.Get(_keys.Initialize) is { } kv
+            && (kv.Value.IsEmpty && kv.Lease == lease ? _etcd.Put(_keys.Initialize, systemId) > 0 : kv.Value.ToStringUtf8() == systemId), ct);
     }
 
     public Task<bool> AbandonInitializeAsync(CancellationToken ct)
@@ -154,7 +159,9 @@ public sealed class SimStore : IClusterStore
 
     public async Task<bool> TryAcquireLeaderAsync(CancellationToken ct)
     {
-        var won = await WithLeaseAsync(lease => CallAsync(() => _etcd.Get(Leader) is null && _etcd.Put(Leader, MemberName, lease) > 0, ct), ct);
+        var won = await WithLeaseAsync(lease => CallAsync(() => _etcd.Get(Leader) is not { } kv
+            ? _etcd.Put(Leader, MemberName, lease) > 0
+            : IsOurs(kv, lease), ct), ct);
         if (won) _leaderSeen = MemberName;
         return won;
     }
@@ -179,8 +186,8 @@ public sealed class SimStore : IClusterStore
 
     public async Task<bool> TakeOverLeaderAsync(LeaderLock seen, CancellationToken ct)
     {
-        var won = await WithLeaseAsync(lease => CallAsync(() => _etcd.Get(Leader) is { } kv && kv.Value.ToStringUtf8() == MemberName
-            && kv.ModRevision == seen.ModRevision && _etcd.Put(Leader, MemberName, lease) > 0, ct), ct);
+        var won = await WithLeaseAsync(lease => CallAsync(() => _etcd.Get(Leader) is { } kv
+            && (kv.Value.ToStringUtf8() == MemberName && kv.ModRevision == seen.ModRevision ? _etcd.Put(Leader, MemberName, lease) > 0 : IsOurs(kv, lease)), ct), ct);
         if (won) _leaderSeen = MemberName;
         return won;
     }
@@ -209,20 +216,21 @@ public sealed class SimStore : IClusterStore
         => CallAsync(() => _etcd.Get(_keys.Config) is null && _etcd.Put(_keys.Config, json) > 0, ct);
 
     public Task<bool> WriteConfigAsync(string json, long expectedVersion, CancellationToken ct)
-        => CallAsync(() => VersionIs(_keys.Config, expectedVersion) && _etcd.Put(_keys.Config, json) > 0, ct);
+        => CallAsync(() => WriteIf(_keys.Config, expectedVersion, json), ct);
 
     public Task<bool> WriteFailoverAsync(string json, long expectedVersion, CancellationToken ct)
-        => CallAsync(() => VersionIs(_keys.Failover, expectedVersion) && _etcd.Put(_keys.Failover, json) > 0, ct);
+        => CallAsync(() => WriteIf(_keys.Failover, expectedVersion, json), ct);
 
     public async Task<bool> ClearFailoverAsync(long expectedVersion, CancellationToken ct)
-        => expectedVersion != 0 && await CallAsync(() => VersionIs(_keys.Failover, expectedVersion) && _etcd.Delete(_keys.Failover), ct);
+        => expectedVersion != 0 && await CallAsync(() => DeleteIf(_keys.Failover, expectedVersion), ct);
 
     public Task<long?> WriteSyncAsync(string json, long expectedVersion, CancellationToken ct)
         => CallAsync<long?>(() => VersionIs(_keys.Sync, expectedVersion) && _etcd.Get(Leader)?.Value.ToStringUtf8() == MemberName
-            ? _etcd.Put(_keys.Sync, json) : null, ct);
+            ? _etcd.Put(_keys.Sync, json)
+            : _etcd.Get(_keys.Sync) is { } kv && kv.Value.ToStringUtf8() == json && kv.ModRevision > expectedVersion ? kv.ModRevision : null, ct);
 
     public async Task<bool> DeleteSyncAsync(long expectedVersion, CancellationToken ct)
-        => expectedVersion != 0 && await CallAsync(() => VersionIs(_keys.Sync, expectedVersion) && _etcd.Delete(_keys.Sync), ct);
+        => expectedVersion != 0 && await CallAsync(() => DeleteIf(_keys.Sync, expectedVersion), ct);
 
     public Task WriteHistoryAsync(string json, CancellationToken ct) => CallAsync(() => _etcd.Put(_keys.History, json), ct);
 
@@ -261,6 +269,16 @@ public sealed class SimStore : IClusterStore
         _disposed = true;
         _waiter?.TrySetCanceled();
     }
+
+    bool IsOurs(KeyValue kv, long lease) => kv.Lease == lease && kv.Value.ToStringUtf8() == MemberName;
+
+    /// <summary>The real store's WriteIfAsync: put over <paramref name="version"/>, or find the same value written after it.</summary>
+    bool WriteIf(string key, long version, string json) => VersionIs(key, version)
+        ? _etcd.Put(key, json) > 0
+        : _etcd.Get(key) is { } kv && kv.Value.ToStringUtf8() == json && kv.ModRevision > version;
+
+    /// <summary>The real store's DeleteIfAsync: delete at <paramref name="version"/>, or find the key gone.</summary>
+    bool DeleteIf(string key, long version) => VersionIs(key, version) ? _etcd.Delete(key) : _etcd.Get(key) is null;
 
     bool VersionIs(string key, long version) => version == 0 ? _etcd.Get(key) is null : _etcd.Get(key)?.ModRevision == version;
 
