@@ -236,7 +236,9 @@ public static class Decider
                     return new(HaActionKind.None, $"switchover to this node: waiting to receive all WAL of {request.Leader} ({mine} < {final})");
                 return new(HaActionKind.AcquireAndPromote, $"a {(request.Leader is null ? "failover" : "switchover")} to this node was requested: taking the key and promoting");
             }
-            if (o.Peers.Any(p => p.Name == candidate && p.Reachable && p.InRecovery == true))
+            // A switchover candidate the sync key does not name refuses the key (above): it holds back nobody.
+            bool candidateMayTakeIt = sync is null || sync.Matches(candidate) || request.Leader is null;
+            if (candidateMayTakeIt && o.Peers.Any(p => p.Name == candidate && p.Reachable && p.InRecovery == true))
                 return new(HaActionKind.None, $"the leader key is free and a switchover to {candidate} is in progress: leaving it the race");
         }
         if (request?.Leader == s.MemberName)

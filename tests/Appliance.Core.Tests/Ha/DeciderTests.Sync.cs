@@ -45,6 +45,12 @@ public partial class DeciderTests
                 Primary, LeaseStatus.Renewed, peers: [HealthyDb2]),
             HaActionKind.ClearFailover, "not a synchronous standby");
 
+    /// <summary>Simulator seed 594: the candidate refuses (not synchronous), and nobody else raced while it stood named.</summary>
+    [Fact] public void A_switchover_candidate_that_is_not_synchronous_does_not_hold_back_the_synchronous_standby()
+        => Expect(Decide(SyncCluster(null, """{"leader":"db2","sync_standby":"db1"}""") with { FailoverJson = """{"leader":"db2","member":"db3"}""", FailoverVersion = 7 },
+                Replica, peers: [new("db3", true, true, 100, false, 1)]),
+            HaActionKind.AcquireAndPromote, "most advanced");
+
     [Fact] public void A_switchover_without_a_candidate_goes_to_the_synchronous_standby()
     {
         var d = Decide(SyncCluster("db1", """{"leader":"db1","sync_standby":"db3"}""") with { FailoverJson = """{"leader":"db1"}""", FailoverVersion = 7 },
