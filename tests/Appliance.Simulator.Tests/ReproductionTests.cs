@@ -47,4 +47,33 @@ public sealed class ReproductionTests(ITestOutputHelper output)
         Assert.True(r.Violation is null || r.Violation.Contains("no leader took writes", StringComparison.Ordinal) || r.Violation.Contains("rejoined", StringComparison.Ordinal),
             r.Describe() + "\n" + r.Trace);
     }
+
+    /// <summary>
+    /// Two replicas that cannot see each other both race for the free key; the loser had armed its watchdog to
+    /// lead and, a replica now, never fed it: the device reset a healthy standby ttl - safety_margin later.
+    /// </summary>
+    [Fact]
+    public void A_replica_that_lost_the_leader_race_is_not_reset_by_its_watchdog()
+    {
+        string? first = null;
+        var r = Simulation.Run(new SimSettings { SynchronousMode = false }, start =>
+        [
+            new(start, TimeSpan.FromSeconds(40), "cut the replicas off each other's REST API, crash the primary", w =>
+            {
+                first = w.Etcd.Get(w.Keys.Leader)!.Value.ToStringUtf8();
+                var others = w.Nodes.Where(n => n.Name != first).ToArray();
+                w.Trace("FAULT", $"{others[0].Name} and {others[1].Name} cut off each other; {first}'s host crashes");
+                w.Network.CutApi(others[0].Host, others[1].Host, true);
+                w.Node(first)!.Crash();
+            }, w =>
+            {
+                var others = w.Nodes.Where(n => n.Name != first).ToArray();
+                w.Network.CutApi(others[0].Host, others[1].Host, false);
+                w.Node(first!)!.Boot();
+            }),
+        ]);
+        output.WriteLine(r.Describe());
+        Assert.True(r.Trace.Contains("another node won the leader race", StringComparison.Ordinal), r.Trace);
+        Assert.False(r.Trace.Contains("watchdog of", StringComparison.Ordinal), r.Trace);
+    }
 }

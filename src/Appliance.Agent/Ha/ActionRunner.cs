@@ -149,7 +149,17 @@ public sealed partial class ActionRunner(
                     break;
                 case HaActionKind.AcquireAndPromote:
                     if (!MayLead()) break;
-                    if (!await store.TryAcquireLeaderAsync(ct))
+                    var won = false;
+                    try
+                    {
+                        won = await store.TryAcquireLeaderAsync(ct);
+                    }
+                    finally
+                    {
+                        // Armed to lead; a standby that did not get the key feeds nothing: disarm, or it is reset.
+                        if (!won) Disarm();
+                    }
+                    if (!won)
                     {
                         log.Info("another node won the leader race: following it");
                         break;

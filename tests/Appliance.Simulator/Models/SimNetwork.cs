@@ -14,6 +14,8 @@ public sealed class SimNetwork
     readonly HashSet<(string From, string To)> _lost = [];
     readonly Dictionary<(string From, string To), TimeSpan> _slow = [];
     readonly HashSet<string> _down = [];
+    /// <summary>Pairs of hosts whose agents' REST API traffic is dropped (a firewall on port 8008), both ways.</summary>
+    readonly HashSet<(string, string)> _apiCut = [];
     /// <summary>Hosts whose etcd client traffic is dropped (the etcd client port cut off), both ways.</summary>
     readonly HashSet<string> _etcdClientCut = [];
 
@@ -61,5 +63,13 @@ public sealed class SimNetwork
     {
         if (cut) _etcdClientCut.Add(host);
         else _etcdClientCut.Remove(host);
+    }
+
+    /// <summary>The agents of <paramref name="a"/> and <paramref name="b"/> reach each other's REST API.</summary>
+    public bool ApiConnected(string a, string b) => Connected(a, b) && !_apiCut.Contains((a, b)) && !_apiCut.Contains((b, a));
+    public void CutApi(string a, string b, bool cut)
+    {
+        if (cut) _apiCut.Add((a, b));
+        else { _apiCut.Remove((a, b)); _apiCut.Remove((b, a)); }
     }
 }

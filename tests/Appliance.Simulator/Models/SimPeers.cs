@@ -15,7 +15,7 @@ public sealed class SimPeers(SimWorld world, string host) : IPeerClient
     public async Task<PeerStatus[]> FetchAsync(IEnumerable<Member> members, TimeSpan timeout, CancellationToken ct)
     {
         var list = members.ToList();
-        var answers = list.Select(m => world.Node(m.Name) is { } n && n.AgentResponsive && world.Network.Connected(host, n.Host)
+        var answers = list.Select(m => world.Node(m.Name) is { } n && n.AgentResponsive && world.Network.ApiConnected(host, n.Host)
             ? n.PeerStatus() : null).ToList();
         var delay = answers.All(a => a is not null) ? SimNetwork.BaseLatency * 4 : timeout;
         await Task.Delay(delay, world.Loop.Time, ct);
