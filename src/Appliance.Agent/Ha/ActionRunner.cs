@@ -174,6 +174,12 @@ public sealed partial class ActionRunner(
                     if (await store.ClearFailoverAsync(o.Cluster.FailoverVersion, ct)) log.Info("removed the failover request");
                     break;
                 case HaActionKind.Promote:
+                    // Fenced before it takes writes, as a race winner is; a node that may not lead gives the key back.
+                    if (!MayLead())
+                    {
+                        log.Info(await store.ReleaseLeaderAsync(ct) ? "released the leader key" : "the leader key was not ours any more");
+                        break;
+                    }
                     Start(d.Action, c => PromoteAsync(o, c), stop);
                     break;
                 case HaActionKind.Demote:

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Appliance.Cluster;
 using Appliance.Node;
 
@@ -185,6 +186,10 @@ public static class Decider
         var pg = o.Postgres;
         if (c.Leader?.Name == s.MemberName)
         {
+            // The race checked the sync key when it was run; a standby left holding the key (its promotion failed)
+            // checks it again: it may be promoted only while it holds every acknowledged commit.
+            if (o.Lease == LeaseStatus.Renewed && !MayBePromoted(c, s, out var sync))
+                return new(HaActionKind.ReleaseLeader, $"this node holds the leader key as a standby but is not a synchronous standby of {sync.Leader} ({SyncList(sync)}): releasing it instead of promoting");
             return o.Lease switch
             {
                 LeaseStatus.Renewed => new(HaActionKind.Promote, "this node holds the leader key but runs as a standby: promoting"),
@@ -219,12 +224,8 @@ public static class Decider
         if (!s.CanBePromoted)
             return new(HaActionKind.None, "the leader key is free but this node is tagged nofailover (or failover_priority 0): not racing");
         var mine = pg.WalPosition ?? 0;
-        // Synchronous mode: only the nodes the sync key names hold every acknowledged commit. A failover the
-        // operator asked for by name is the one exception (Patroni's too): they chose to accept the loss.
-        var sync = c.SyncSettings.Enabled && !c.Sync.IsEmpty ? c.Sync : null;
         var request = FailoverRequest.From(c);
-        bool namedByOperator = request is { Member: { } named, Leader: null } && named == s.MemberName;
-        if (sync is not null && !sync.Matches(s.MemberName) && !namedByOperator)
+        if (!MayBePromoted(c, s, out var sync))
             return new(HaActionKind.None, $"the leader key is free but synchronous mode is on and this node is not a synchronous standby of {sync.Leader} ({SyncList(sync)}): it may lack acknowledged transactions, not racing");
         if (request is { Member: { } candidate })
         {
@@ -291,6 +292,18 @@ public static class Decider
 
     static Upstream? UpstreamOf(Member? m)
         => m?.PostgresEndpoint is { } ep ? new Upstream(m.Name, ep.Host, ep.Port) : null;
+
+    /// <summary>
+    /// Synchronous mode: only the nodes the sync key names (<paramref name="sync"/>, null when it does not apply) hold
+    /// every acknowledged commit. A failover the operator asked for by name is the one exception (Patroni's too):
+    /// they chose to accept the loss.
+    /// </summary>
+    static bool MayBePromoted(ClusterSnapshot c, HaSettings s, [NotNullWhen(false)] out SyncState? sync)
+    {
+        sync = c.SyncSettings.Enabled && !c.Sync.IsEmpty ? c.Sync : null;
+        bool namedByOperator = FailoverRequest.From(c) is { Member: { } named, Leader: null } && named == s.MemberName;
+        return sync is null || sync.Matches(s.MemberName) || namedByOperator;
+    }
 
     static string SyncList(SyncState sync) => sync.Members.IsEmpty ? "it names none" : "it names " + string.Join(", ", sync.Members);
 

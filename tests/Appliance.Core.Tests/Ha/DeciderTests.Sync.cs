@@ -51,6 +51,14 @@ public partial class DeciderTests
                 Replica, peers: [new("db3", true, true, 100, false, 1)]),
             HaActionKind.AcquireAndPromote, "most advanced");
 
+    [Fact] public void A_standby_holding_the_key_that_the_sync_key_does_not_name_releases_it_instead_of_promoting()
+        => Expect(Decide(SyncCluster("db1", """{"leader":"db2","sync_standby":"db3"}"""), Replica, LeaseStatus.Renewed),
+            HaActionKind.ReleaseLeader, "not a synchronous standby");
+
+    [Fact] public void A_standby_holding_the_key_that_the_sync_key_names_promotes()
+        => Expect(Decide(SyncCluster("db1", """{"leader":"db2","sync_standby":"db1"}"""), Replica, LeaseStatus.Renewed),
+            HaActionKind.Promote, "promoting");
+
     [Fact] public void A_switchover_without_a_candidate_goes_to_the_synchronous_standby()
     {
         var d = Decide(SyncCluster("db1", """{"leader":"db1","sync_standby":"db3"}""") with { FailoverJson = """{"leader":"db1"}""", FailoverVersion = 7 },
