@@ -51,7 +51,7 @@ var callbacks = new Callbacks(config.Callbacks, config.Cluster.Scope, logs.Creat
 var sync = new SyncReplication(settings.MemberName, store, postgres, time, logs.CreateLogger<SyncReplication>());
 var runner = new ActionRunner(settings, config, store, postgres, watchdog, callbacks, sync, metrics, time, logs.CreateLogger<ActionRunner>());
 var restarts = new RestartScheduler(logs.CreateLogger<RestartScheduler>());
-var loop = new HaLoop(settings, store, postgres, peerClient, runner, publisher, state, metrics, notify, restarts, time, logs.CreateLogger<HaLoop>());
+using var loop = new HaLoop(settings, store, postgres, peerClient, runner, publisher, state, metrics, notify, restarts, time, logs.CreateLogger<HaLoop>());
 using var probeCache = new ProbeCache(postgres, time);
 new RestApi(config, state, probeCache, metrics, time, publisher, watchdog, restarts).Map(app);
 new OperationsApi(config, store, peerClient, runner, postgres, probeCache, callbacks, restarts, time).Map(app);

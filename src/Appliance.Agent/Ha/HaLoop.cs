@@ -15,12 +15,13 @@ namespace Appliance.Agent.Ha;
 public sealed class HaLoop(
     HaSettings settings, IClusterStore store, IPostgresController postgres, IPeerClient peers,
     ActionRunner runner, MemberPublisher publisher, AgentState state, AgentMetrics metrics,
-    SystemdNotify notify, RestartScheduler restarts, TimeProvider time, ILogger<HaLoop> log)
+    SystemdNotify notify, RestartScheduler restarts, TimeProvider time, ILogger<HaLoop> log) : IDisposable
 {
     ClusterSnapshot _lastSnapshot = new();
     DateTimeOffset? _storeLastSeen;
     DateTimeOffset? _leaseRenewedAt;
     string? _lastReason;
+    readonly LeaseDeadline _deadline = new(postgres, settings.Ttl, time, log);
 
     public async Task RunAsync(CancellationToken stop)
     {
@@ -102,6 +103,7 @@ public sealed class HaLoop(
             else
             {
                 var sentAt = time.GetUtcNow();
+                var sent = time.GetTimestamp();
                 try
                 {
                     lease = await store.RenewLeaderAsync(deadline.Token) ? LeaseStatus.Renewed : LeaseStatus.Lost;
@@ -109,6 +111,7 @@ public sealed class HaLoop(
                     if (lease == LeaseStatus.Renewed)
                     {
                         _leaseRenewedAt = sentAt;
+                        _deadline.LeaseFrom(sent);
                         runner.Feed();
                     }
                 }
@@ -146,6 +149,11 @@ public sealed class HaLoop(
         else log.DecidedQuiet(decision.ToString());
         _lastReason = decision.Reason;
         metrics.CountDecision(decision.Action);
+
+        if (reachable && snapshot.Leader?.Name != settings.MemberName && !pg.MayAcceptWrites) _deadline.Clear();
+        // A key taken now is on a lease that runs at least ttl from now.
+        if (decision.Action is HaActionKind.AcquireAsPrimary or HaActionKind.AcquireAndPromote or HaActionKind.TakeOverOwnKey)
+            _deadline.LeaseFrom(time.GetTimestamp());
 
         await runner.ApplyDynamicParametersAsync(observation, stop);
         await runner.ActAsync(decision, observation, deadline.Token, stop);
@@ -236,4 +244,6 @@ public sealed class HaLoop(
             log.StoreError($"cannot clean up the keys on shutdown: {e.Message}");
         }
     }
+
+    public void Dispose() => _deadline.Dispose();
 }

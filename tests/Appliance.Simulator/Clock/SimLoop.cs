@@ -72,6 +72,14 @@ public sealed class SimLoop
                         work.Context.Park(work.Callback, work.State);
                         continue;
                     }
+                    if (work.Context.Starvation > TimeSpan.Zero && work.Callback != RunWaited)
+                    {
+                        // Starved of CPU: every step of this process waits its turn first.
+                        var waited = (work.Context, work.Callback, work.State);
+                        new SimTimer(this, World, _ => _ready.Enqueue((waited.Context, RunWaited, waited)), null)
+                            .Change(work.Context.Starvation, Timeout.InfiniteTimeSpan);
+                        continue;
+                    }
                     SynchronizationContext.SetSynchronizationContext(work.Context);
                     Steps++;
                     work.Callback(work.State);
@@ -94,6 +102,13 @@ public sealed class SimLoop
         }
     }
 
+    /// <summary>A step of a starved process that has waited for its CPU: it runs now.</summary>
+    static readonly SendOrPostCallback RunWaited = state =>
+    {
+        var (_, callback, inner) = ((SimContext, SendOrPostCallback, object?))state!;
+        callback(inner);
+    };
+
     bool TryDequeue(out (SimContext Context, SendOrPostCallback Callback, object? State) work)
     {
         if (ForeignPosts == 0) return _ready.TryDequeue(out work);
@@ -112,6 +127,8 @@ public sealed class SimContext(SimLoop loop, string name) : SynchronizationConte
     public string Name { get; } = name;
     public bool Frozen { get; private set; }
     public bool Dead { get; private set; }
+    /// <summary>How long each step of this process waits for the CPU (a cgroup cpu.max throttle); zero: none.</summary>
+    public TimeSpan Starvation { get; set; }
 
     public override void Post(SendOrPostCallback d, object? state) => loop.Post(this, d, state);
     public override void Send(SendOrPostCallback d, object? state) => throw new NotSupportedException("the simulator runs on one thread: nothing may block on another context");

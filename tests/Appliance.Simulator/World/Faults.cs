@@ -44,7 +44,7 @@ public static class Faults
         var hosts = Enumerable.Range(1, nodes.Count).Select(i => $"10.0.0.{i}").ToList();
         SimNode? t = null;
         SimNode T(SimWorld w) => t ??= Target(w, pick, nodes);
-        switch (rng.Next(14))
+        switch (rng.Next(15))
         {
             case 0:
                 var down = Seconds(rng, 1, 20);
@@ -122,11 +122,16 @@ public static class Faults
                     w.Etcd.Put(w.Keys.Failover, new FailoverRequest(leader, candidate, null, 0).ToJson());
                 }, null);
             case 11:
-                if (!s.SynchronousMode) return null;
+                // Without a watchdog only synchronous mode keeps a frozen agent's primary safe (case 1): not turned off then.
+                if (!s.SynchronousMode || !s.WatchdogDevice) return null;
                 return new(at, Seconds(rng, 2, 15), "synchronous mode off, then on (edit-config)", w => SetSync(w, false), w => SetSync(w, true));
             case 12:
                 var step = TimeSpan.FromSeconds(pick.Next(-60, 60));
                 return new(at, TimeSpan.Zero, "step a node's wall clock", w => { w.Trace("FAULT", $"{T(w).Name}'s clock stepped by {step.TotalSeconds:0}s"); T(w).Clock.Offset += step; }, null);
+            case 13:
+                var wait = TimeSpan.FromMilliseconds(pick.Next(20, 2000));
+                return new(at, Seconds(rng, 1, 30), "starve the agent of CPU (cgroup cpu.max)", w => { w.Trace("FAULT", $"{T(w).Name}'s agent starved: each step waits {wait.TotalMilliseconds:0} ms"); if (T(w).Agent is { } a) a.Starvation = wait; },
+                    w => { w.Trace("FAULT", $"{T(w).Name}'s agent has its CPU back"); if (T(w).Agent is { } a) a.Starvation = TimeSpan.Zero; });
             default:
                 return new(at, Seconds(rng, 2, 20), "a slow disk", w => { w.Trace("FAULT", $"{T(w).Name}'s disk is slow"); T(w).Postgres.SlowDisk = true; },
                     w => { w.Trace("FAULT", $"{T(w).Name}'s disk is fast again"); T(w).Postgres.SlowDisk = false; });

@@ -48,11 +48,15 @@ public sealed class Invariants(SimWorld world)
         world.Trace("CHECK", $"{writer.Name} takes writes on timeline {writer.Timeline}: it holds {acked.Count - missing.Count} of {acked.Count} acknowledged commits");
         if (missing.Count == 0) return;
         var sync = world.Settings.SynchronousMode && !world.AsyncAtSomePoint;
-        var bytes = missing.Count * SimPostgres.RecordBytes;
+        // Asynchronous mode promises what Patroni's maximum_lag_on_failover does: no commit more than that many bytes
+        // before the last position its primary published is lost. What it acknowledged after it last published (it
+        // lost etcd, and takes writes until it demotes) the cluster never knew of.
+        var promised = missing.Where(t => _ackedAt.TryGetValue(t, out var a)
+            && _published.TryGetValue(a.Timeline, out var p) && a.Lsn + world.Settings.MaximumLagOnFailover < p).ToList();
         if (sync)
             Fail($"{missing.Count} acknowledged commits lost in synchronous mode: {writer.Name} takes writes on timeline {writer.Timeline} without them (first: {missing.Min()})");
-        else if (bytes > world.Settings.MaximumLagOnFailover)
-            Fail($"{missing.Count} acknowledged commits ({bytes} bytes) lost, more than maximum_lag_on_failover ({world.Settings.MaximumLagOnFailover})");
+        else if (promised.Count > 0)
+            Fail($"{missing.Count} acknowledged commits lost, {promised.Count} of them more than maximum_lag_on_failover ({world.Settings.MaximumLagOnFailover} bytes) before the last position their primary published (first: {promised.Min()})");
         else
         {
             LostWithinBound += missing.Count;
@@ -60,9 +64,20 @@ public sealed class Invariants(SimWorld world)
         }
     }
 
+    /// <summary>Where each acknowledged commit sits in its primary's WAL (timeline, LSN after it).</summary>
+    readonly Dictionary<long, (long Timeline, long Lsn)> _ackedAt = [];
+    /// <summary>Per timeline, the furthest position its primary published in the status key.</summary>
+    readonly Dictionary<long, long> _published = [];
+
+    /// <summary>The leader published its position (the status key): the bound maximum_lag_on_failover is measured from.</summary>
+    public void Published(long timeline, long optime)
+        => _published[timeline] = Math.Max(optime, _published.GetValueOrDefault(timeline));
+
     /// <summary>A former primary never serves writes again on a timeline older than the newest.</summary>
-    public void OnAck(SimPostgres writer)
+    public void OnAck(SimPostgres writer, long txId)
     {
+        var index = writer.Data!.Wal.FindLastIndex(r => r.TxId == txId);
+        if (index >= 0) _ackedAt[txId] = (writer.Timeline, SimPostgres.Lsn(index + 1));
         if (writer.Timeline < world.MaxTimeline && _wasPrimary.Contains(writer.Name))
             Fail($"{writer.Name}, a former primary, acknowledged a commit on timeline {writer.Timeline} after timeline {world.MaxTimeline} began");
         _wasPrimary.Add(writer.Name);

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using Appliance.Cluster;
 using Appliance.Configuration;
 using Appliance.Etcd;
 using Appliance.Simulator.Clock;
@@ -49,6 +51,13 @@ public sealed class SimWorld
         for (int i = 0; i < settings.Nodes; i++)
             _nodes.Add(new SimNode(this, Config(settings, $"db{i + 1}", hosts[i], hosts), settings.WatchdogDevice, settings.Renewal));
         Checks = new Invariants(this);
+        Etcd.Watch((key, _, value) =>
+        {
+            // The leader's published position, on the timeline it leads (the status write names no one).
+            if (key != Keys.Status || value is null || Etcd.Get(Keys.Leader)?.Value.ToStringUtf8() is not { } leader || Postgres(leader) is not { Data: not null } pg) return;
+            var optime = JsonSerializer.Deserialize(value, ClusterJson.Default.StatusData)?.Optime;
+            if (optime is long o) Checks.Published(pg.Timeline, o);
+        });
     }
 
     public SimSettings Settings { get; }
@@ -135,7 +144,7 @@ public sealed class SimWorld
             Checks.NewWriter(by, _acked);
             _lastWriter = writer;
         }
-        Checks.OnAck(by);
+        Checks.OnAck(by, txId);
         _acked.Add(txId);
         Acks++;
     }
