@@ -240,7 +240,9 @@ public sealed partial class ActionRunner(
     public async Task CancelAsync(TimeSpan grace)
     {
         if (_running is not { IsCompleted: false } running) return;
-        await (_runningCts?.CancelAsync() ?? Task.CompletedTask);
+        // Cancel, not CancelAsync: the callbacks run here, on the loop's context, not on the thread pool
+        // (the simulator found the hop: a run that replays differently).
+        _runningCts?.Cancel();
         await Task.WhenAny(running, Task.Delay(grace, time));
     }
 

@@ -37,6 +37,7 @@ public sealed class SimLoop
             lock (_foreignGate)
             {
                 ForeignPosts++;
+                if (Environment.GetEnvironmentVariable("SIM_FOREIGN_STACK") is not null) Console.Error.WriteLine("FOREIGN POST:\n" + Environment.StackTrace);
                 _ready.Enqueue((context, callback, state));
             }
             return;

@@ -129,6 +129,8 @@ public static class Faults
                 var step = TimeSpan.FromSeconds(pick.Next(-60, 60));
                 return new(at, TimeSpan.Zero, "step a node's wall clock", w => { w.Trace("FAULT", $"{T(w).Name}'s clock stepped by {step.TotalSeconds:0}s"); T(w).Clock.Offset += step; }, null);
             case 13:
+                // A starved agent may be too slow to demote in time: like a frozen one, fenced only by a watchdog or synchronous mode.
+                if (!s.WatchdogDevice && !s.SynchronousMode) return null;
                 var wait = TimeSpan.FromMilliseconds(pick.Next(20, 2000));
                 return new(at, Seconds(rng, 1, 30), "starve the agent of CPU (cgroup cpu.max)", w => { w.Trace("FAULT", $"{T(w).Name}'s agent starved: each step waits {wait.TotalMilliseconds:0} ms"); if (T(w).Agent is { } a) a.Starvation = wait; },
                     w => { w.Trace("FAULT", $"{T(w).Name}'s agent has its CPU back"); if (T(w).Agent is { } a) a.Starvation = TimeSpan.Zero; });
