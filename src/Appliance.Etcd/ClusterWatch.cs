@@ -164,7 +164,7 @@ public sealed partial class ClusterWatch : IAsyncDisposable
             {
                 CreateRequest = new WatchCreateRequest { Key = _prefix, RangeEnd = _prefixEnd, StartRevision = revision + 1 },
             }, watch.Token);
-            pinger = PingAsync(call.RequestStream, () => Volatile.Read(ref answered), silentAfter, watch);
+            pinger = WatchProgress.RequestAsync(call.RequestStream, () => Volatile.Read(ref answered), silentAfter / 3, silentAfter, _time, watch);
             while (await call.ResponseStream.MoveNext(watch.Token))
             {
                 Volatile.Write(ref answered, _time.GetTimestamp());
@@ -199,26 +199,6 @@ public sealed partial class ClusterWatch : IAsyncDisposable
         {
             await watch.CancelAsync();
             if (pinger is not null) try { await pinger; } catch (Exception) { /* the stream is gone with the watch */ }
-        }
-    }
-
-    /// <summary>
-    /// A watch on a quiet cluster sends nothing, and neither does one on a member that hangs; a progress
-    /// request makes etcd answer with its revision at once, so a watch that stays silent past
-    /// <paramref name="silentAfter"/> is a broken one (a partition, a hung member) and is cancelled.
-    /// </summary>
-    private async Task PingAsync(IClientStreamWriter<WatchRequest> requests, Func<long> answered, TimeSpan silentAfter, CancellationTokenSource watch)
-    {
-        var every = silentAfter / 3;
-        while (!watch.IsCancellationRequested)
-        {
-            await Task.Delay(every, _time, watch.Token);
-            if (_time.GetElapsedTime(answered()) >= silentAfter)
-            {
-                await watch.CancelAsync();
-                return;
-            }
-            await requests.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, watch.Token);
         }
     }
 

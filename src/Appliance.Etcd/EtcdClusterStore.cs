@@ -485,7 +485,9 @@ public sealed partial class EtcdClusterStore : IClusterStore
                 {
                     CreateRequest = new WatchCreateRequest { Key = _prefix, RangeEnd = _prefixEnd, StartRevision = next, PrevKv = true },
                 }, watch.Token);
-                pinger = RequestProgressAsync(call.RequestStream, () => Volatile.Read(ref answered), watch);
+                // One progress request every attempt bound; silent for WatchSilentAttempts of them, it starts again elsewhere.
+                pinger = WatchProgress.RequestAsync(call.RequestStream, () => Volatile.Read(ref answered), _endpoints.AttemptTimeout,
+                    WatchSilentAttempts * _endpoints.AttemptTimeout, _time, watch);
                 while (await call.ResponseStream.MoveNext(watch.Token))
                 {
                     Volatile.Write(ref answered, _time.GetTimestamp());
@@ -547,28 +549,6 @@ public sealed partial class EtcdClusterStore : IClusterStore
             {
                 return;
             }
-        }
-    }
-
-    /// <summary>
-    /// A watch on a quiet cluster sends nothing, and neither does one on a member that hangs; etcd answers
-    /// a progress request (<c>WatchProgressRequest</c>, etcd 3.4+) on the stream at once with its revision.
-    /// One every attempt bound; after <see cref="WatchSilentAttempts"/> bounds without any answer the watch
-    /// is cancelled, to start again on another endpoint.
-    /// </summary>
-    private async Task RequestProgressAsync(IClientStreamWriter<WatchRequest> requests, Func<long> answered, CancellationTokenSource watch)
-    {
-        var every = _endpoints.AttemptTimeout;
-        var silent = WatchSilentAttempts * every;
-        while (!watch.IsCancellationRequested)
-        {
-            await Task.Delay(every, _time, watch.Token);
-            if (_time.GetElapsedTime(answered()) >= silent)
-            {
-                await watch.CancelAsync();
-                return;
-            }
-            await requests.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() }, watch.Token);
         }
     }
 

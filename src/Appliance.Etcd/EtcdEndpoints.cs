@@ -107,6 +107,9 @@ internal sealed partial class EtcdEndpoints : IDisposable
     /// <summary>etcd's token authentication, when <c>username</c> is set.</summary>
     public EtcdAuth? Auth { get; }
 
+    /// <summary>The clock every attempt's bound runs on.</summary>
+    public TimeProvider Time => _time;
+
     /// <summary>How long one attempt on one endpoint may take before the next endpoint is tried.</summary>
     public TimeSpan AttemptTimeout { get; }
 
@@ -152,8 +155,8 @@ internal sealed partial class EtcdEndpoints : IDisposable
             var i = (start + attempt) % _endpoints.Length;
             var endpoint = _endpoints[i];
             var limit = AttemptTimeout * (1 + attempt / _endpoints.Length);
-            using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            bound.CancelAfter(limit);
+            using var attemptTimeout = new CancellationTokenSource(limit, _time);
+            using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct, attemptTimeout.Token);
             string reason;
             try
             {
@@ -293,7 +296,7 @@ internal sealed class EtcdAuth(string username, string password)
     private async Task<string> AuthenticateAsync()
     {
         var endpoints = _endpoints ?? throw new InvalidOperationException("EtcdAuth used before Attach");
-        using var timeout = new CancellationTokenSource(AuthenticateTimeout);
+        using var timeout = new CancellationTokenSource(AuthenticateTimeout, endpoints.Time);
         var r = await endpoints.CallAsync((e, ct) => e.Auth.AuthenticateAsync(new AuthenticateRequest { Name = username, Password = password },
             cancellationToken: ct).ResponseAsync, timeout.Token);
         return r.Token;
