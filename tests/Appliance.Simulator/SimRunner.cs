@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Appliance.Simulator.Models;
 
 namespace Appliance.Simulator;
@@ -17,7 +18,7 @@ public static class SimRunner
         var next = Stopwatch.StartNew();
         Parallel.For(from, from + count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (seed, state) =>
         {
-            var r = Simulation.Run(seed, renewal);
+            var r = OnThreadOfItsOwn(() => Simulation.Run(seed, renewal));
             if (!r.Ok)
             {
                 violations.Add(r);
@@ -37,5 +38,26 @@ public static class SimRunner
             }
         });
         return new Report(done, [.. violations.OrderBy(v => v.Seed)]);
+    }
+
+    /// <summary>
+    /// Runs one schedule on a fresh thread. prometheus-net keeps a registry's before-collect callbacks in a
+    /// ConcurrentBag, whose ThreadLocal slots live in the adding thread's table and are never freed while
+    /// that thread lives: on reused threads every schedule's cluster stayed reachable (0.44 MB a schedule,
+    /// measured; 24 GB and the OOM killer at 80,000 seeds). A thread that ends takes its table with it.
+    /// </summary>
+    static T OnThreadOfItsOwn<T>(Func<T> run)
+    {
+        T result = default!;
+        ExceptionDispatchInfo? error = null;
+        var thread = new Thread(() =>
+        {
+            try { result = run(); }
+            catch (Exception e) { error = ExceptionDispatchInfo.Capture(e); }
+        });
+        thread.Start();
+        thread.Join();
+        error?.Throw();
+        return result;
     }
 }
